@@ -1,0 +1,679 @@
+"""Decision thresholds for multi-label scores.
+
+Thresholding lives here and only here: estimators expose scores
+(``predict_proba`` or ``decision_function``), and the functions below or the
+:class:`ThresholdTuner` meta-estimator turn them into 0/1 decisions.
+
+The functions work on any ``(n_samples, n_labels)`` score matrix, so they are
+usable by anyone holding scores, from mlkit or elsewhere:
+
+* :func:`f1_optimal_thresholds` - the threshold that maximizes each label's
+  F-beta on held-out scores, with a fallback for labels too rare to tune and
+  shrinkage of the rest toward a shared threshold;
+* :func:`global_threshold` - one threshold for all labels, maximizing micro-,
+  macro- or samples-F1;
+* :func:`apply_thresholds` - scores to decisions, with the optional
+  "at least one label per row" and top-k rules;
+* :func:`top_k_decisions` - the ``k`` best-scored labels of each row.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._labels import check_label_matrix
+from .transforms._base import MultiLabelClassifierMixin
+
+__all__ = [
+    "ThresholdTuner",
+    "apply_thresholds",
+    "f1_optimal_thresholds",
+    "global_threshold",
+    "top_k_decisions",
+]
+
+_METRICS = ("f1_macro", "f1_micro", "f1_samples")
+_STRATEGIES = ("per_label", "global")
+
+
+def _as_scores(y_score, name="y_score"):
+    if sp.issparse(y_score):
+        y_score = y_score.toarray()
+    y_score = np.asarray(y_score, dtype=np.float64)
+    if y_score.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_labels); got an array of shape {y_score.shape}."
+        )
+    if not np.all(np.isfinite(y_score)):
+        raise ValueError(f"{name} contains NaN or infinity; scores must be finite numbers.")
+    return y_score
+
+
+def _check_scores_and_labels(y_true, y_score):
+    Y, _ = check_label_matrix(y_true, accept_sparse=False)
+    S = _as_scores(y_score)
+    if S.shape != Y.shape:
+        raise ValueError(
+            f"y_true has shape {Y.shape} but y_score has shape {S.shape}; they need one row "
+            "per sample and one column per label, in the same order."
+        )
+    return Y, S
+
+
+def _cut_between(s_desc, k):
+    """Threshold placing exactly the first ``k`` of the descending scores above it."""
+    n = len(s_desc)
+    if k <= 0:
+        return s_desc[0] + max(1.0, abs(s_desc[0])) * 1e-6 if n else 0.0
+    if k >= n:
+        return s_desc[-1] - max(1.0, abs(s_desc[-1])) * 1e-6
+    return 0.5 * (s_desc[k - 1] + s_desc[k])
+
+
+def _best_fbeta_cut(y, s, beta, prior_weight=0.0, prior_cut=None):
+    """Best F-beta threshold for one label.
+
+    Returns (threshold, best F-beta, number of positives). Only cuts between
+    distinct scores are considered, so tied scores are never split.
+    """
+    order = np.argsort(-s, kind="stable")
+    s_desc = s[order]
+    y_desc = y[order]
+    n_pos = int(y_desc.sum())
+    if n_pos == 0:
+        return np.nan, 0.0, 0
+    tp = np.cumsum(y_desc)
+    k = np.arange(1, len(s) + 1)
+    b2 = beta * beta
+    f = (1 + b2) * tp / (b2 * n_pos + k)
+    # valid cuts: after position k-1 where the next score is strictly smaller
+    valid = np.ones(len(s), dtype=bool)
+    valid[:-1] = s_desc[:-1] > s_desc[1:]
+    f_valid = np.where(valid, f, -1.0)
+    best = int(np.argmax(f_valid))
+    return _cut_between(s_desc, best + 1), float(f_valid[best]), n_pos
+
+
+def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=5, shrinkage=0.0,
+                          fallback=None):
+    """Per-label thresholds that maximize F-beta on held-out scores.
+
+    For each label the scores are sorted and every cut between two distinct
+    scores is evaluated; the threshold is placed halfway between the two
+    scores around the best cut. Labels with fewer than ``min_positives``
+    positive examples are too rare for a stable estimate and get
+    ``fallback`` instead; the others are shrunk toward it:
+    ``t = (n_pos * t_label + shrinkage * fallback) / (n_pos + shrinkage)``.
+
+    Parameters
+    ----------
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        True labels (0/1), ideally out-of-fold relative to ``y_score``.
+    y_score : array-like of shape (n_samples, n_labels)
+        Scores; higher means more likely (probabilities or decision values).
+    beta : float, default=1.0
+        Weight of recall relative to precision.
+    min_positives : int, default=5
+        Labels with fewer positives use ``fallback``.
+    shrinkage : float, default=0.0
+        Pseudo-count of positives pulling each label's threshold toward
+        ``fallback``; 0 disables shrinkage.
+    fallback : float or None, default=None
+        Threshold for rare labels and target of the shrinkage. None uses
+        :func:`global_threshold` on the same scores (micro-F1).
+
+    Returns
+    -------
+    thresholds : ndarray of shape (n_labels,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlkit.thresholds import f1_optimal_thresholds
+    >>> y = np.array([[1, 0], [1, 0], [0, 1], [0, 0]])
+    >>> s = np.array([[0.9, 0.1], [0.6, 0.2], [0.4, 0.7], [0.1, 0.3]])
+    >>> f1_optimal_thresholds(y, s, min_positives=1)
+    array([0.5, 0.5])
+    """
+    Y, S = _check_scores_and_labels(y_true, y_score)
+    _check_nonneg(min_positives, "min_positives")
+    _check_nonneg(shrinkage, "shrinkage")
+    if fallback is None:
+        fallback = global_threshold(Y, S, metric="f1_micro", beta=beta)
+    fallback = float(fallback)
+    thresholds = np.full(Y.shape[1], fallback)
+    for j in range(Y.shape[1]):
+        t, _, n_pos = _best_fbeta_cut(Y[:, j], S[:, j], beta)
+        if n_pos == 0 or n_pos < min_positives or not np.isfinite(t):
+            continue
+        thresholds[j] = (n_pos * t + shrinkage * fallback) / (n_pos + shrinkage)
+    return thresholds
+
+
+def _check_nonneg(value, name):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
+
+
+def _fbeta_counts(tp, fp, fn, beta):
+    b2 = beta * beta
+    denom = (1 + b2) * tp + b2 * fn + fp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (1 + b2) * tp / np.where(denom > 0, denom, 1), 0.0)
+
+
+def _decisions_metric(Y, D, metric, beta=1.0):
+    tp = (Y & D).sum(axis=0).astype(float)
+    fp = ((1 - Y) & D).sum(axis=0).astype(float)
+    fn = (Y & (1 - D)).sum(axis=0).astype(float)
+    if metric == "f1_micro":
+        return float(_fbeta_counts(tp.sum(), fp.sum(), fn.sum(), beta))
+    if metric == "f1_macro":
+        return float(np.mean(_fbeta_counts(tp, fp, fn, beta)))
+    tp_r = (Y & D).sum(axis=1).astype(float)
+    fp_r = ((1 - Y) & D).sum(axis=1).astype(float)
+    fn_r = (Y & (1 - D)).sum(axis=1).astype(float)
+    return float(np.mean(_fbeta_counts(tp_r, fp_r, fn_r, beta)))
+
+
+def _check_metric(metric):
+    if metric not in _METRICS:
+        raise ValueError(f"metric={metric!r} is not supported; use one of {_METRICS}.")
+
+
+def global_threshold(y_true, y_score, *, metric="f1_micro", beta=1.0, n_candidates=256):
+    """One threshold for every label, chosen to maximize a multi-label F-score.
+
+    Parameters
+    ----------
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+    y_score : array-like of shape (n_samples, n_labels)
+    metric : {"f1_micro", "f1_macro", "f1_samples"}, default="f1_micro"
+    beta : float, default=1.0
+    n_candidates : int, default=256
+        For ``"f1_macro"`` and ``"f1_samples"``, the number of candidate
+        thresholds (score quantiles) tried. ``"f1_micro"`` is solved exactly.
+
+    Returns
+    -------
+    threshold : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlkit.thresholds import global_threshold
+    >>> y = np.array([[1, 0], [1, 0], [0, 1], [0, 0]])
+    >>> s = np.array([[0.9, 0.1], [0.6, 0.2], [0.4, 0.7], [0.1, 0.3]])
+    >>> float(global_threshold(y, s))
+    0.5
+    """
+    Y, S = _check_scores_and_labels(y_true, y_score)
+    _check_metric(metric)
+    if metric == "f1_micro":
+        y = Y.ravel()
+        s = S.ravel()
+        if y.sum() == 0:
+            return float(s.max() + max(1.0, abs(s.max())) * 1e-6)
+        t, _, _ = _best_fbeta_cut(y, s, beta)
+        return float(t)
+    flat = np.unique(S.ravel())
+    if flat.size > n_candidates:
+        flat = np.unique(np.quantile(flat, np.linspace(0, 1, n_candidates)))
+    cands = np.concatenate([(flat[:-1] + flat[1:]) / 2, [flat[-1] + 1e-6 * max(1, abs(flat[-1]))]])
+    Yb = Y.astype(bool)
+    best_t, best_v = cands[0], -1.0
+    for t in cands:
+        v = _decisions_metric(Yb, S > t, metric, beta)
+        if v > best_v:
+            best_t, best_v = t, v
+    return float(best_t)
+
+
+def top_k_decisions(y_score, k):
+    """Set the ``k`` highest-scored labels of every row.
+
+    Parameters
+    ----------
+    y_score : array-like of shape (n_samples, n_labels)
+    k : int
+        Number of labels per row (capped at ``n_labels``).
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_labels) of int
+
+    Examples
+    --------
+    >>> from mlkit.thresholds import top_k_decisions
+    >>> top_k_decisions([[0.1, 0.7, 0.3], [0.5, 0.2, 0.9]], k=1)
+    array([[0, 1, 0],
+           [0, 0, 1]])
+    """
+    S = _as_scores(y_score)
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    k = min(int(k), S.shape[1])
+    out = np.zeros(S.shape, dtype=np.int64)
+    idx = np.argsort(-S, axis=1, kind="stable")[:, :k]
+    np.put_along_axis(out, idx, 1, axis=1)
+    return out
+
+
+def apply_thresholds(y_score, thresholds, *, at_least_one=False, top_k=None):
+    """Turn scores into 0/1 decisions.
+
+    Parameters
+    ----------
+    y_score : array-like of shape (n_samples, n_labels)
+    thresholds : float or array-like of shape (n_labels,)
+        A label is set when its score is strictly above its threshold.
+    at_least_one : bool, default=False
+        For rows where no score passes, set the label whose score is highest
+        relative to its threshold (``score - threshold``).
+    top_k : int or None, default=None
+        Keep at most ``top_k`` labels per row (those highest above their
+        thresholds).
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_labels) of int
+
+    Examples
+    --------
+    >>> from mlkit.thresholds import apply_thresholds
+    >>> apply_thresholds([[0.2, 0.4], [0.7, 0.1]], [0.5, 0.5], at_least_one=True)
+    array([[0, 1],
+           [1, 0]])
+    """
+    S = _as_scores(y_score)
+    t = np.asarray(thresholds, dtype=np.float64)
+    if t.ndim == 0:
+        t = np.full(S.shape[1], float(t))
+    if t.shape != (S.shape[1],):
+        raise ValueError(
+            f"thresholds has shape {t.shape} but y_score has {S.shape[1]} label columns; give "
+            "one threshold per label or a single number."
+        )
+    margin = S - t
+    D = (margin > 0).astype(np.int64)
+    if top_k is not None:
+        if not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool) or top_k < 1:
+            raise ValueError(f"top_k must be a positive integer or None; got {top_k!r}.")
+        D &= top_k_decisions(margin, top_k)
+    if at_least_one and S.shape[1]:
+        empty = D.sum(axis=1) == 0
+        if empty.any():
+            D[np.flatnonzero(empty), np.argmax(margin[empty], axis=1)] = 1
+    return D
+
+
+# --------------------------------------------------------------------------
+# The meta-estimator
+# --------------------------------------------------------------------------
+
+
+def _response_method(estimator, response_method):
+    if response_method == "auto":
+        for name in ("decision_function", "predict_proba"):
+            if hasattr(estimator, name):
+                return name
+        raise TypeError(
+            f"{type(estimator).__name__} has neither decision_function nor predict_proba; "
+            "ThresholdTuner needs scores to threshold."
+        )
+    if response_method not in ("decision_function", "predict_proba"):
+        raise ValueError(
+            f"response_method={response_method!r} is not supported; use 'auto', "
+            "'decision_function' or 'predict_proba'."
+        )
+    if not hasattr(estimator, response_method):
+        raise TypeError(
+            f"{type(estimator).__name__} has no {response_method}; choose "
+            "response_method='auto' or another estimator."
+        )
+    return response_method
+
+
+def _scores(estimator, X, method):
+    out = getattr(estimator, method)(X)
+    if sp.issparse(out):  # e.g. scikit-multilearn returns sparse probabilities
+        out = out.toarray()
+    if isinstance(out, list):  # scikit-learn's list of (n, 2) arrays
+        out = np.column_stack([o[:, 1] for o in out])
+    out = np.asarray(out, dtype=np.float64)
+    if out.ndim == 1:
+        out = out.reshape(-1, 1)
+    return out
+
+
+def _fit_fold(estimator, X, Y, train, test, method, fit_params):
+    est = clone(estimator)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*single class in the training data.*")
+        est.fit(_take(X, train), _take(Y, train), **fit_params)
+    return test, _scores(est, _take(X, test), method)
+
+
+def _take(X, idx):
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if sp.issparse(X) or isinstance(X, np.ndarray):
+        return X[idx]
+    return [X[i] for i in idx]
+
+
+def _n_samples(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Learn decision thresholds for a multi-label estimator from held-out scores.
+
+    ``fit`` computes out-of-fold scores with multi-label stratified folds,
+    chooses thresholds on them, then refits ``estimator`` on all the data.
+    ``predict`` applies the thresholds to the refitted estimator's scores.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A multi-label estimator with ``decision_function`` or
+        ``predict_proba`` returning ``(n_samples, n_labels)`` scores
+        (sparse outputs and scikit-learn's lists of ``(n, 2)`` arrays are
+        accepted too).
+    strategy : {"per_label", "global"}, default="per_label"
+        ``"per_label"`` tunes one threshold per label
+        (:func:`f1_optimal_thresholds`), falling back to the global threshold
+        for labels with fewer than ``min_positives`` positives and shrinking
+        the others toward it by ``shrinkage``. ``"global"`` tunes one
+        threshold shared by all labels (:func:`global_threshold`).
+    metric : {"f1_macro", "f1_micro", "f1_samples"}, default="f1_macro"
+        What the global threshold and the ``at_least_one="auto"`` choice
+        maximize. Per-label thresholds always maximize each label's F1 (which
+        maximizes macro-F1); ``shrinkage`` trades some of it for micro-F1.
+    cv : int, float, cross-validation generator, iterable or "prefit", default=5
+        How held-out scores are obtained. An int is the number of
+        :class:`~mlkit.model_selection.MultilabelStratifiedKFold` folds; a
+        float in (0, 1) holds out that fraction once (stratified); a splitter
+        or an iterable of (train, test) indices is used as given.
+        ``"prefit"``: ``estimator`` is already fitted and the data passed to
+        ``fit`` is a validation set used only to choose thresholds (for
+        models too expensive to cross-validate).
+    min_positives : int, default=5
+        Labels with fewer positive examples in the held-out scores use the
+        global threshold.
+    shrinkage : float, default=10.0
+        Pseudo-count pulling per-label thresholds toward the global one.
+    at_least_one : {"auto", True, False}, default="auto"
+        Whether rows where no label passes get their best-scored label.
+        ``"auto"`` enables it only when it improves ``metric`` on the
+        held-out scores.
+    top_k : int or None, default=None
+        Keep at most ``top_k`` labels per row.
+    response_method : {"auto", "decision_function", "predict_proba"}, default="auto"
+        Which scores to threshold. ``"auto"`` prefers ``decision_function``.
+    refit : bool, default=True
+        Refit ``estimator`` on all data after cross-validation. If False, the
+        fold models are discarded and ``estimator_`` is fitted anyway (it is
+        needed to predict); set False only with ``cv="prefit"``.
+    n_jobs : int, default=None
+        Folds fitted in parallel.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default stratified folds.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted estimator (refitted on all data, or the prefit one).
+    thresholds_ : ndarray of shape (n_labels,)
+        Threshold of each label, in the units of ``response_method_``.
+    global_threshold_ : float
+        The global threshold (fallback of rare labels).
+    at_least_one_ : bool
+        Whether the at-least-one rule is applied.
+    tuned_labels_ : ndarray of bool
+        Labels whose threshold was tuned (not the fallback).
+    oof_scores_ : ndarray of shape (n_samples, n_labels)
+        The held-out scores thresholds were chosen on.
+    cv_score_ : float
+        ``metric`` of the thresholded held-out scores.
+    response_method_ : str
+    classes_ : ndarray of shape (n_labels,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sklearn.svm import LinearSVC
+    >>> from mlkit import BinaryRelevance, ThresholdTuner
+    >>> X, Y = make_multilabel_classification(n_samples=200, n_classes=5, random_state=0)
+    >>> clf = ThresholdTuner(BinaryRelevance(LinearSVC()), cv=3, random_state=0).fit(X, Y)
+    >>> clf.thresholds_.shape
+    (5,)
+    >>> clf.predict(X[:2]).shape
+    (2, 5)
+    """
+
+    def __init__(self, estimator, *, strategy="per_label", metric="f1_macro", cv=5,
+                 min_positives=5, shrinkage=10.0, at_least_one="auto", top_k=None,
+                 response_method="auto", refit=True, n_jobs=None, random_state=None):
+        self.estimator = estimator
+        self.strategy = strategy
+        self.metric = metric
+        self.cv = cv
+        self.min_positives = min_positives
+        self.shrinkage = shrinkage
+        self.at_least_one = at_least_one
+        self.top_k = top_k
+        self.response_method = response_method
+        self.refit = refit
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _check_params(self):
+        if self.strategy not in _STRATEGIES:
+            raise ValueError(
+                f"strategy={self.strategy!r} is not supported; use one of {_STRATEGIES}."
+            )
+        _check_metric(self.metric)
+        if self.at_least_one not in ("auto", True, False):
+            raise ValueError(
+                f"at_least_one={self.at_least_one!r} is not supported; use 'auto', True or False."
+            )
+        _check_nonneg(self.min_positives, "min_positives")
+        _check_nonneg(self.shrinkage, "shrinkage")
+        if self.top_k is not None and (
+            not isinstance(self.top_k, numbers.Integral) or self.top_k < 1
+        ):
+            raise ValueError(f"top_k must be a positive integer or None; got {self.top_k!r}.")
+
+    def _splits(self, X, Y):
+        from sklearn.model_selection import check_cv
+
+        from .model_selection import MultilabelStratifiedKFold, MultilabelStratifiedShuffleSplit
+
+        cv = self.cv
+        if isinstance(cv, numbers.Real) and not isinstance(cv, (bool, numbers.Integral)):
+            if not 0 < cv < 1:
+                raise ValueError(
+                    f"cv={cv!r}: a float cv is the held-out fraction and must be in (0, 1)."
+                )
+            splitter = MultilabelStratifiedShuffleSplit(
+                n_splits=1, test_size=cv, random_state=self.random_state)
+        elif isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+            if cv < 2:
+                raise ValueError(f"cv={cv!r}: need at least 2 folds (or cv='prefit').")
+            splitter = MultilabelStratifiedKFold(
+                n_splits=int(cv), shuffle=True,
+                random_state=check_random_state(self.random_state).randint(2**31 - 1))
+        else:
+            splitter = check_cv(cv)
+        return list(splitter.split(np.zeros((_n_samples(X), 1)), Y))
+
+    def fit(self, X, Y, **fit_params):
+        """Choose thresholds on held-out scores and fit the estimator.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or list of str
+            Whatever ``estimator`` takes (features, or raw texts for a
+            pipeline that starts with a featurizer).
+        Y : array-like, sparse matrix, DataFrame or list of label collections
+            Labels. With ``cv="prefit"``, the validation labels.
+        **fit_params : dict
+            Passed to ``estimator.fit``.
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        if isinstance(X, str):
+            raise TypeError(
+                "ThresholdTuner expects a collection of samples; a single string was received. "
+                "Wrap it in a list: [text]."
+            )
+        Y, names = check_label_matrix(Y, n_samples=_n_samples(X))
+        Yd = Y.toarray() if sp.issparse(Y) else Y
+        prefit = isinstance(self.cv, str) and self.cv == "prefit"
+        if isinstance(self.cv, str) and not prefit:
+            raise ValueError(f"cv={self.cv!r} is not supported; use an int, a float, a splitter "
+                             "or 'prefit'.")
+        if prefit:
+            try:
+                check_is_fitted(self.estimator)
+            except NotFittedError:
+                raise NotFittedError(
+                    "cv='prefit' needs an already fitted estimator; fit it first or use an int cv."
+                ) from None
+            self.estimator_ = self.estimator
+            method = _response_method(self.estimator_, self.response_method)
+            oof = _scores(self.estimator_, X, method)
+            fitted_names = getattr(self.estimator_, "classes_", None)
+            if names is None and fitted_names is not None and len(fitted_names) == Y.shape[1]:
+                names = np.asarray(fitted_names)
+        else:
+            method = _response_method(self.estimator, self.response_method)
+            from sklearn.utils.parallel import Parallel, delayed
+
+            splits = self._splits(X, Yd)
+            Y_fit = Y
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_fold)(self.estimator, X, Y_fit, train, test, method, fit_params)
+                for train, test in splits
+            )
+            oof = np.full(Yd.shape, np.nan)
+            for test, scores in results:
+                if scores.shape[1] != Yd.shape[1]:
+                    raise ValueError(
+                        f"{type(self.estimator).__name__} returned {scores.shape[1]} score "
+                        f"columns for {Yd.shape[1]} labels."
+                    )
+                oof[test] = scores
+            covered = ~np.isnan(oof).any(axis=1)
+            if not covered.any():
+                raise ValueError("cv produced no held-out samples; check the splitter.")
+            oof_rows = np.flatnonzero(covered)
+            self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
+            oof, Yd = oof[oof_rows], Yd[oof_rows]
+        if oof.shape != Yd.shape:
+            raise ValueError(
+                f"The estimator returned scores of shape {oof.shape} for labels of shape "
+                f"{Yd.shape}."
+            )
+        self.response_method_ = method
+        self.oof_scores_ = oof
+        self._tune(Yd, oof)
+        if names is None:
+            fitted_names = getattr(self.estimator_, "classes_", None)
+            if fitted_names is not None and len(fitted_names) == Yd.shape[1]:
+                names = np.asarray(fitted_names)
+        self.classes_ = names if names is not None else np.arange(Yd.shape[1])
+        self.n_labels_ = Yd.shape[1]
+        return self
+
+    def _tune(self, Y, S):
+        g = global_threshold(Y, S, metric=self.metric if self.strategy == "global" else "f1_micro")
+        self.global_threshold_ = g
+        if self.strategy == "global":
+            t = np.full(Y.shape[1], g)
+            self.tuned_labels_ = np.zeros(Y.shape[1], dtype=bool)
+        else:
+            t = f1_optimal_thresholds(Y, S, min_positives=self.min_positives,
+                                      shrinkage=self.shrinkage, fallback=g)
+            self.tuned_labels_ = Y.sum(axis=0) >= max(self.min_positives, 1)
+        self.thresholds_ = t
+        Yb = Y.astype(bool)
+        score_off = _decisions_metric(
+            Yb, apply_thresholds(S, t, top_k=self.top_k).astype(bool), self.metric)
+        if self.at_least_one == "auto":
+            score_on = _decisions_metric(
+                Yb, apply_thresholds(S, t, at_least_one=True, top_k=self.top_k).astype(bool),
+                self.metric)
+            self.at_least_one_ = bool(score_on > score_off)
+            self.cv_score_ = max(score_on, score_off)
+        else:
+            self.at_least_one_ = bool(self.at_least_one)
+            self.cv_score_ = _decisions_metric(
+                Yb, apply_thresholds(S, t, at_least_one=self.at_least_one_,
+                                     top_k=self.top_k).astype(bool), self.metric)
+
+    def _tuned_scores(self, X):
+        check_is_fitted(self, "thresholds_")
+        if isinstance(X, str):
+            raise TypeError(
+                "ThresholdTuner expects a collection of samples; a single string was received. "
+                "Wrap it in a list: [text]."
+            )
+        return _scores(self.estimator_, X, self.response_method_)
+
+    def predict(self, X):
+        """Predict labels with the tuned thresholds.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels) of int
+        """
+        return apply_thresholds(self._tuned_scores(X), self.thresholds_,
+                                at_least_one=self.at_least_one_, top_k=self.top_k)
+
+    def _estimator_has(method):
+        def check(self):
+            est = getattr(self, "estimator_", self.estimator)
+            getattr(est, method)
+            return True
+
+        return check
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """The estimator's probabilities (thresholds do not change them).
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_labels)
+        """
+        check_is_fitted(self, "thresholds_")
+        return _scores(self.estimator_, X, "predict_proba")
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The estimator's decision values (thresholds do not change them).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels)
+        """
+        check_is_fitted(self, "thresholds_")
+        return _scores(self.estimator_, X, "decision_function")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags = inner.input_tags
+        return tags

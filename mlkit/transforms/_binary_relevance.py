@@ -1,0 +1,251 @@
+"""Binary relevance: one independent binary classifier per label."""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import validate_data
+from ._base import CONSTANT_DECISION, _BaseMultiLabel, label_column, prepare_features
+
+__all__ = ["BinaryRelevance"]
+
+
+def _default_estimator():
+    return LogisticRegression(solver="liblinear", C=10.0)
+
+
+class _ConstantLabel:
+    """Stands in for a label that had a single class in the training data."""
+
+    def __init__(self, value):
+        self.value = int(value)
+
+    def predict(self, X):
+        return np.full(X.shape[0], self.value, dtype=np.int64)
+
+    def predict_proba(self, X):
+        proba = np.zeros((X.shape[0], 2))
+        proba[:, self.value] = 1.0
+        return proba
+
+    def decision_function(self, X):
+        return np.full(X.shape[0], CONSTANT_DECISION if self.value else -CONSTANT_DECISION)
+
+    def __repr__(self):
+        return f"_ConstantLabel(value={self.value})"
+
+
+def _fit_binary(estimator, X, y, fit_params):
+    if y.min() == y.max():
+        return _ConstantLabel(y[0])
+    est = clone(estimator)
+    est.fit(X, y, **fit_params)
+    return est
+
+
+def _positive_column(est, X, method):
+    out = getattr(est, method)(X)
+    if method == "predict_proba":
+        out = np.asarray(out)
+        classes = getattr(est, "classes_", np.array([0, 1]))
+        return out[:, list(classes).index(1)] if out.ndim == 2 else out
+    if sp.issparse(out):
+        out = out.toarray()
+    return np.asarray(out, dtype=float).ravel()
+
+
+def _is_vectorizable(estimator):
+    # RidgeClassifier fits a multi-label Y as independent ridge regressions on
+    # +/-1 targets that share X: exactly the per-label model, solved in one call.
+    return type(estimator) is RidgeClassifier and estimator.class_weight is None
+
+
+class BinaryRelevance(_BaseMultiLabel):
+    """One binary classifier per label, fitted in parallel over labels.
+
+    Every label gets a clone of ``estimator`` fitted on the same features.
+    The features are validated and converted once (CSR float64 with sorted
+    indices) instead of once per label, labels are dispatched through
+    scikit-learn's :class:`~sklearn.utils.parallel.Parallel` (threads by
+    default: scikit-learn's liblinear and most linear solvers release the GIL,
+    so no copy of ``X`` is sent to worker processes; a joblib backend such as
+    Dask or Ray can be chosen with :func:`joblib.parallel_config`).
+
+    Labels with no positive (or no negative) example in the training data,
+    common inside cross-validation folds, get a constant predictor instead of
+    an error. For :class:`~sklearn.linear_model.RidgeClassifier` all labels are
+    solved in one multi-output call, which gives the same model.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        A binary classifier with ``fit`` and ``decision_function`` or
+        ``predict_proba``. None means
+        ``LogisticRegression(solver="liblinear", C=10.0)``.
+    n_jobs : int, default=None
+        Number of labels fitted in parallel. None means 1 unless in a
+        :func:`joblib.parallel_config` context; -1 uses all processors.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        One fitted estimator per label (a constant predictor for labels that
+        were constant in the training data). Empty when
+        ``vectorized_`` is True.
+    vectorized_ : bool
+        Whether all labels were solved in a single multi-output fit, stored in
+        ``multi_estimator_``.
+    classes_ : ndarray of shape (n_labels,)
+        Label names when ``Y`` carried names (DataFrame columns or label
+        lists), else ``np.arange(n_labels)``.
+    n_labels_ : int
+        Number of labels.
+    constant_labels_ : ndarray of shape (n_labels,) of bool
+        Labels that had a single class in the training data.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    See Also
+    --------
+    ClassifierChain : Models label dependence by chaining the predictions.
+    ThresholdTuner : Learns per-label decision thresholds from out-of-fold scores.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sklearn.svm import LinearSVC
+    >>> from mlkit import BinaryRelevance
+    >>> X, Y = make_multilabel_classification(n_samples=100, n_classes=4, random_state=0)
+    >>> clf = BinaryRelevance(LinearSVC()).fit(X, Y)
+    >>> clf.decision_function(X[:2]).shape
+    (2, 4)
+    >>> clf.predict(X[:2]).shape
+    (2, 4)
+    """
+
+    def __init__(self, estimator=None, *, n_jobs=None):
+        self.estimator = estimator
+        self.n_jobs = n_jobs
+
+    def _base_estimator(self):
+        return _default_estimator() if self.estimator is None else self.estimator
+
+    def fit(self, X, Y, **fit_params):
+        """Fit one binary classifier per label.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features (for raw texts, put a featurizer in front, e.g. in a
+            :class:`~sklearn.pipeline.Pipeline` with :class:`TfidfFeaturizer`).
+        Y : array-like, sparse matrix, DataFrame or list of label collections
+            Labels; see :func:`mlkit.labels_to_indicator`.
+        **fit_params : dict
+            Passed to every label's ``fit`` (e.g. ``sample_weight``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, Y = self._validate_fit_data(X, Y)
+        X = prepare_features(X)
+        base = self._base_estimator()
+        if sp.issparse(Y):
+            Y = Y.tocsc()
+        n_labels = Y.shape[1]
+        columns = [label_column(Y, j) for j in range(n_labels)]
+        self.constant_labels_ = np.array([c.min() == c.max() for c in columns])
+        self.vectorized_ = False
+        self.estimators_ = []
+        if self.constant_labels_.any():  # same warning on the vectorized path
+            n = int(self.constant_labels_.sum())
+            warnings.warn(
+                f"{n} of {n_labels} label(s) had a single class in the training data "
+                "and will always be predicted as that class.",
+                UserWarning,
+                stacklevel=2,
+            )
+        if _is_vectorizable(base) and not self.constant_labels_.all():
+            Yd = np.column_stack(columns)
+            if n_labels == 1:  # a column vector makes RidgeClassifier warn; same model
+                Yd = Yd.ravel()
+            self.multi_estimator_ = clone(base).fit(X, Yd, **fit_params)
+            self.vectorized_ = True
+            self._constant_values = np.array([c[0] for c in columns])
+            return self
+        self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_binary)(base, X, columns[j], fit_params) for j in range(n_labels)
+        )
+        return self
+
+    def _stack(self, X, method):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
+        X = prepare_features(X)
+        if self.vectorized_:
+            scores = np.asarray(getattr(self.multi_estimator_, "decision_function")(X), float)
+            scores = scores.reshape(X.shape[0], -1)
+            const = self.constant_labels_
+            if const.any():
+                scores[:, const] = np.where(self._constant_values[const] == 1,
+                                            CONSTANT_DECISION, -CONSTANT_DECISION)
+            if method == "predict":
+                return (scores > 0).astype(np.int64)
+            return scores
+        cols = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_positive_column)(est, X, method) for est in self.estimators_
+        )
+        out = np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
+        if method == "predict":
+            return out.astype(np.int64)
+        return out.astype(np.float64)
+
+    def predict(self, X):
+        """Predict the labels of each sample with every label's own ``predict``.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels)
+            0/1 indicator matrix. Use :class:`ThresholdTuner` for tuned
+            thresholds instead of each base estimator's default.
+        """
+        return self._stack(X, "predict")
+
+    def _has(method):
+        def check(self):
+            if hasattr(self, "vectorized_") and self.vectorized_:
+                return method == "decision_function"
+            getattr(self._base_estimator(), method)
+            return True
+
+        return check
+
+    @available_if(_has("predict_proba"))
+    def predict_proba(self, X):
+        """Probability of each label.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_labels)
+            Dense array; column ``j`` is the probability that label ``j`` applies.
+        """
+        return self._stack(X, "predict_proba")
+
+    @available_if(_has("decision_function"))
+    def decision_function(self, X):
+        """Decision value of each label's classifier.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels)
+            Dense array; higher means more likely. Constant labels score
+            +/-1000.
+        """
+        return self._stack(X, "decision_function")

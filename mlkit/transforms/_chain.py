@@ -1,0 +1,327 @@
+"""Classifier chains and an ensemble of chains over random label orders."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import validate_data
+from ._base import MultiLabelClassifierMixin, label_column, prepare_features
+from ._binary_relevance import _ConstantLabel, _default_estimator, _fit_binary, _positive_column
+
+__all__ = ["ClassifierChain", "ClassifierChainEnsemble"]
+
+_CHAIN_METHODS = ("predict", "predict_proba", "decision_function")
+
+
+def _out_of_fold_column(base, X, y, cv, method, fit_params):
+    """Out-of-fold output for one label; folds where the label is constant never fail."""
+    cv = check_cv(cv, y, classifier=True)
+    out = np.zeros(X.shape[0])
+    for train, test in cv.split(X, y):
+        est = _fit_binary(base, X[train], y[train], fit_params)
+        out[test] = _positive_column(est, X[test], method)
+    return out
+
+
+def _append(X, column):
+    column = np.asarray(column, dtype=np.float64).reshape(-1, 1)
+    if sp.issparse(X):
+        return sp.hstack([X, sp.csr_matrix(column)], format="csr")
+    return np.hstack([X, column])
+
+
+class ClassifierChain(MultiLabelClassifierMixin, BaseEstimator):
+    """Binary classifiers linked in a chain: each sees the previous labels.
+
+    The classifier for the ``k``-th label in ``order`` is trained on the
+    features plus the values of the ``k - 1`` labels before it. At prediction
+    time the chain feeds its own outputs forward.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Binary classifier; None means
+        ``LogisticRegression(solver="liblinear", C=10.0)``.
+    order : {None, "random"} or array-like of int, default=None
+        Order of the labels in the chain. None keeps the column order,
+        ``"random"`` draws a permutation from ``random_state``; a list gives
+        the column indices explicitly.
+    cv : int, cross-validation generator or None, default=None
+        How the previous labels are represented while training. None uses the
+        true labels with ``chain_method="predict"``, and each previous
+        classifier's own (in-sample) ``predict_proba`` or ``decision_function``
+        on the training data otherwise (scikit-learn's ``ClassifierChain`` uses
+        the true labels in both cases); an int or splitter uses out-of-fold
+        outputs (closer to what the chain sees at prediction time).
+    chain_method : {"predict", "predict_proba", "decision_function"}, default="predict"
+        Output of the previous classifiers appended as features.
+    random_state : int, RandomState instance or None, default=None
+        Used when ``order="random"`` and by ``cv`` splitters that shuffle.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        Fitted classifiers, in chain order.
+    order_ : ndarray of int
+        The chain order used.
+    classes_ : ndarray of shape (n_labels,)
+        Label names, or ``np.arange(n_labels)``.
+
+    See Also
+    --------
+    ClassifierChainEnsemble : Averages several chains with random orders.
+    BinaryRelevance : Independent classifiers, one per label.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from mlkit import ClassifierChain
+    >>> X, Y = make_multilabel_classification(n_samples=100, n_classes=4, random_state=0)
+    >>> chain = ClassifierChain(order="random", random_state=0).fit(X, Y)
+    >>> chain.predict_proba(X[:2]).shape
+    (2, 4)
+    """
+
+    def __init__(self, estimator=None, *, order=None, cv=None, chain_method="predict",
+                 random_state=None):
+        self.estimator = estimator
+        self.order = order
+        self.cv = cv
+        self.chain_method = chain_method
+        self.random_state = random_state
+
+    def _base_estimator(self):
+        return _default_estimator() if self.estimator is None else self.estimator
+
+    def _resolve_order(self, n_labels, random_state):
+        if self.order is None:
+            return np.arange(n_labels)
+        if isinstance(self.order, str):
+            if self.order != "random":
+                raise ValueError(
+                    f"order={self.order!r} is not supported; use None (column order), "
+                    "'random', or a list of label column indices."
+                )
+            return random_state.permutation(n_labels)
+        order = np.asarray(self.order)
+        if order.ndim != 1 or sorted(order.tolist()) != list(range(n_labels)):
+            raise ValueError(
+                f"order must be a permutation of 0..{n_labels - 1} (one entry per label); "
+                f"got {self.order!r}."
+            )
+        return order.astype(int)
+
+    def fit(self, X, Y, **fit_params):
+        """Fit the chain.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Y : array-like, sparse matrix, DataFrame or list of label collections
+        **fit_params : dict
+            Passed to every classifier's ``fit``.
+
+        Returns
+        -------
+        self : object
+        """
+        if self.chain_method not in _CHAIN_METHODS:
+            raise ValueError(
+                f"chain_method={self.chain_method!r} is not supported; use one of "
+                f"{_CHAIN_METHODS}."
+            )
+        X, Y = self._validate_fit_data(X, Y)
+        random_state = check_random_state(self.random_state)
+        X = prepare_features(X)
+        if sp.issparse(Y):
+            Y = Y.tocsc()
+        self.order_ = self._resolve_order(Y.shape[1], random_state)
+        base = self._base_estimator()
+        self.estimators_ = []
+        X_aug = X
+        for j in self.order_:
+            y = label_column(Y, j)
+            if y.min() == y.max():
+                est = _ConstantLabel(y[0])
+            else:
+                est = clone(base).fit(X_aug, y, **fit_params)
+            self.estimators_.append(est)
+            if self.cv is None or isinstance(est, _ConstantLabel):
+                feature = y if self.chain_method == "predict" else _positive_column(
+                    est, X_aug, self.chain_method)
+            else:
+                feature = _out_of_fold_column(base, X_aug, y, self.cv, self.chain_method,
+                                              fit_params)
+            X_aug = _append(X_aug, feature)
+        return self
+
+    def _chain_outputs(self, X, method):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
+        X_aug = prepare_features(X)
+        out = np.zeros((X_aug.shape[0], len(self.order_)))
+        for est, j in zip(self.estimators_, self.order_):
+            out[:, j] = _positive_column(est, X_aug, method)
+            if method == self.chain_method:
+                feature = out[:, j]
+            else:
+                feature = _positive_column(est, X_aug, self.chain_method)
+            X_aug = _append(X_aug, feature)
+        return out
+
+    def predict(self, X):
+        """Predict labels by running the chain.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels)
+        """
+        return self._chain_outputs(X, "predict").astype(np.int64)
+
+    def _has(method):
+        def check(self):
+            getattr(self._base_estimator(), method)
+            return True
+
+        return check
+
+    @available_if(_has("predict_proba"))
+    def predict_proba(self, X):
+        """Probability of each label, from the chain.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_labels)
+        """
+        return self._chain_outputs(X, "predict_proba")
+
+    @available_if(_has("decision_function"))
+    def decision_function(self, X):
+        """Decision value of each label, from the chain.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels)
+        """
+        return self._chain_outputs(X, "decision_function")
+
+
+def _fit_chain(chain, X, Y, fit_params):
+    return chain.fit(X, Y, **fit_params)
+
+
+class ClassifierChainEnsemble(MultiLabelClassifierMixin, BaseEstimator):
+    """Average of several classifier chains, each with a random label order.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Binary classifier; None means
+        ``LogisticRegression(solver="liblinear", C=10.0)``.
+    n_chains : int, default=10
+        Number of chains.
+    cv : int, cross-validation generator or None, default=None
+        Passed to each :class:`ClassifierChain`.
+    chain_method : {"predict", "predict_proba", "decision_function"}, default="predict"
+        Passed to each :class:`ClassifierChain`.
+    n_jobs : int, default=None
+        Chains fitted in parallel.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random orders.
+
+    Attributes
+    ----------
+    estimators_ : list of ClassifierChain
+    classes_ : ndarray of shape (n_labels,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from mlkit import ClassifierChainEnsemble
+    >>> X, Y = make_multilabel_classification(n_samples=100, n_classes=4, random_state=0)
+    >>> ens = ClassifierChainEnsemble(n_chains=3, random_state=0).fit(X, Y)
+    >>> ens.predict_proba(X[:2]).shape
+    (2, 4)
+    """
+
+    def __init__(self, estimator=None, *, n_chains=10, cv=None, chain_method="predict",
+                 n_jobs=None, random_state=None):
+        self.estimator = estimator
+        self.n_chains = n_chains
+        self.cv = cv
+        self.chain_method = chain_method
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, Y, **fit_params):
+        """Fit ``n_chains`` chains with random label orders.
+
+        Returns
+        -------
+        self : object
+        """
+        if not isinstance(self.n_chains, (int, np.integer)) or self.n_chains < 1:
+            raise ValueError(f"n_chains must be a positive integer; got {self.n_chains!r}.")
+        X, Y = self._validate_fit_data(X, Y)
+        X = prepare_features(X)
+        random_state = check_random_state(self.random_state)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_chains)
+        chains = [
+            ClassifierChain(self.estimator, order="random", cv=self.cv,
+                            chain_method=self.chain_method, random_state=int(s))
+            for s in seeds
+        ]
+        self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_chain)(c, X, Y, fit_params) for c in chains
+        )
+        return self
+
+    def _mean(self, X, method):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
+        outs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(getattr(c, method))(X) for c in self.estimators_
+        )
+        return np.mean(outs, axis=0)
+
+    def _has(method):
+        def check(self):
+            base = _default_estimator() if self.estimator is None else self.estimator
+            getattr(base, method)
+            return True
+
+        return check
+
+    @available_if(_has("predict_proba"))
+    def predict_proba(self, X):
+        """Mean of the chains' probabilities.
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_labels)
+        """
+        return self._mean(X, "predict_proba")
+
+    @available_if(_has("decision_function"))
+    def decision_function(self, X):
+        """Mean of the chains' decision values.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels)
+        """
+        return self._mean(X, "decision_function")
+
+    def predict(self, X):
+        """Majority vote of the chains (a label is set when at least half the chains set it).
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels)
+        """
+        return (self._mean(X, "predict") >= 0.5).astype(np.int64)
