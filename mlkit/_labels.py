@@ -166,7 +166,8 @@ def check_label_matrix(Y, *, label_names=None, accept_sparse=True, n_samples=Non
     """
     if Y is None:
         raise ValueError(
-            "Y is None; multi-label estimators need labels: an indicator matrix of shape "
+            "This estimator requires y to be passed, but the target y is None. Multi-label "
+            "estimators need labels: an indicator matrix of shape "
             "(n_samples, n_labels), a DataFrame of 0/1 columns, or a list of label collections."
         )
     names = None

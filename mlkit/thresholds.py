@@ -101,15 +101,17 @@ def _best_fbeta_cut(y, s, beta, prior_weight=0.0, prior_cut=None):
     return _cut_between(s_desc, best + 1), float(f_valid[best]), n_pos
 
 
-def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=5, shrinkage=0.0,
-                          fallback=None):
+def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=2, shrinkage=0.0,
+                          min_f1=0.0, fallback=None):
     """Per-label thresholds that maximize F-beta on held-out scores.
 
     For each label the scores are sorted and every cut between two distinct
     scores is evaluated; the threshold is placed halfway between the two
     scores around the best cut. Labels with fewer than ``min_positives``
-    positive examples are too rare for a stable estimate and get
-    ``fallback`` instead; the others are shrunk toward it:
+    positive examples are too rare for a stable estimate, and labels whose
+    best held-out F-beta is below ``min_f1`` would need a threshold so low
+    that it floods the predictions (a lone positive ranked in the thousands):
+    both get ``fallback``. The others are shrunk toward it:
     ``t = (n_pos * t_label + shrinkage * fallback) / (n_pos + shrinkage)``.
 
     Parameters
@@ -120,11 +122,15 @@ def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=5, shrinka
         Scores; higher means more likely (probabilities or decision values).
     beta : float, default=1.0
         Weight of recall relative to precision.
-    min_positives : int, default=5
+    min_positives : int, default=2
         Labels with fewer positives use ``fallback``.
     shrinkage : float, default=0.0
         Pseudo-count of positives pulling each label's threshold toward
         ``fallback``; 0 disables shrinkage.
+    min_f1 : float, default=0.0
+        Labels whose best held-out F-beta is below this use ``fallback``
+        (the "SCutFBR" rule of Yang, 2001, with the fallback as the
+        conservative threshold).
     fallback : float or None, default=None
         Threshold for rare labels and target of the shrinkage. None uses
         :func:`global_threshold` on the same scores (micro-F1).
@@ -145,13 +151,14 @@ def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=5, shrinka
     Y, S = _check_scores_and_labels(y_true, y_score)
     _check_nonneg(min_positives, "min_positives")
     _check_nonneg(shrinkage, "shrinkage")
+    _check_nonneg(min_f1, "min_f1")
     if fallback is None:
         fallback = global_threshold(Y, S, metric="f1_micro", beta=beta)
     fallback = float(fallback)
     thresholds = np.full(Y.shape[1], fallback)
     for j in range(Y.shape[1]):
-        t, _, n_pos = _best_fbeta_cut(Y[:, j], S[:, j], beta)
-        if n_pos == 0 or n_pos < min_positives or not np.isfinite(t):
+        t, best, n_pos = _best_fbeta_cut(Y[:, j], S[:, j], beta)
+        if n_pos == 0 or n_pos < min_positives or best < min_f1 or not np.isfinite(t):
             continue
         thresholds[j] = (n_pos * t + shrinkage * fallback) / (n_pos + shrinkage)
     return thresholds
@@ -226,7 +233,11 @@ def global_threshold(y_true, y_score, *, metric="f1_micro", beta=1.0, n_candidat
     flat = np.unique(S.ravel())
     if flat.size > n_candidates:
         flat = np.unique(np.quantile(flat, np.linspace(0, 1, n_candidates)))
-    cands = np.concatenate([(flat[:-1] + flat[1:]) / 2, [flat[-1] + 1e-6 * max(1, abs(flat[-1]))]])
+    cands = np.concatenate([
+        [flat[0] - 1e-6 * max(1, abs(flat[0]))],
+        (flat[:-1] + flat[1:]) / 2,
+        [flat[-1] + 1e-6 * max(1, abs(flat[-1]))],
+    ])
     Yb = Y.astype(bool)
     best_t, best_v = cands[0], -1.0
     for t in cands:
@@ -319,10 +330,23 @@ def apply_thresholds(y_score, thresholds, *, at_least_one=False, top_k=None):
 # --------------------------------------------------------------------------
 
 
+def _has_method(estimator, name):
+    """Whether ``estimator`` offers ``name``; looks inside scikit-multilearn wrappers,
+    whose ``predict_proba`` exists whatever their base classifier offers."""
+    if not hasattr(estimator, name):
+        return False
+    module = type(estimator).__module__ or ""
+    inner = getattr(estimator, "classifier", None)
+    if module.startswith("skmultilearn") and inner is not None:
+        inner_name = "predict_proba" if name == "predict_proba" else name
+        return hasattr(inner, inner_name)
+    return True
+
+
 def _response_method(estimator, response_method):
     if response_method == "auto":
         for name in ("decision_function", "predict_proba"):
-            if hasattr(estimator, name):
+            if _has_method(estimator, name):
                 return name
         raise TypeError(
             f"{type(estimator).__name__} has neither decision_function nor predict_proba; "
@@ -333,7 +357,7 @@ def _response_method(estimator, response_method):
             f"response_method={response_method!r} is not supported; use 'auto', "
             "'decision_function' or 'predict_proba'."
         )
-    if not hasattr(estimator, response_method):
+    if not _has_method(estimator, response_method):
         raise TypeError(
             f"{type(estimator).__name__} has no {response_method}; choose "
             "response_method='auto' or another estimator."
@@ -370,7 +394,23 @@ def _take(X, idx):
 
 
 def _n_samples(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
+    if hasattr(X, "shape"):
+        return X.shape[0]
+    try:
+        return len(X)
+    except TypeError:
+        return np.asarray(X).shape[0]
+
+
+def _indexable(X):
+    """Make ``X`` row-indexable without changing its kind (texts stay a list)."""
+    if sp.issparse(X):
+        return X.tocsr()
+    if hasattr(X, "iloc") or isinstance(X, (list, tuple, np.ndarray)):
+        return X
+    if hasattr(X, "__array__"):
+        return np.asarray(X)
+    return list(X)
 
 
 class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -405,11 +445,15 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         ``"prefit"``: ``estimator`` is already fitted and the data passed to
         ``fit`` is a validation set used only to choose thresholds (for
         models too expensive to cross-validate).
-    min_positives : int, default=5
+    min_positives : int, default=2
         Labels with fewer positive examples in the held-out scores use the
         global threshold.
-    shrinkage : float, default=10.0
-        Pseudo-count pulling per-label thresholds toward the global one.
+    shrinkage : float, default=1.0
+        Pseudo-count pulling per-label thresholds toward the global one
+        (regularizes the thresholds of rare labels, which otherwise cost
+        micro-F1).
+    min_f1 : float, default=0.02
+        Labels whose best held-out F1 is below this use the global threshold.
     at_least_one : {"auto", True, False}, default="auto"
         Whether rows where no label passes get their best-scored label.
         ``"auto"`` enables it only when it improves ``metric`` on the
@@ -418,10 +462,6 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         Keep at most ``top_k`` labels per row.
     response_method : {"auto", "decision_function", "predict_proba"}, default="auto"
         Which scores to threshold. ``"auto"`` prefers ``decision_function``.
-    refit : bool, default=True
-        Refit ``estimator`` on all data after cross-validation. If False, the
-        fold models are discarded and ``estimator_`` is fitted anyway (it is
-        needed to predict); set False only with ``cv="prefit"``.
     n_jobs : int, default=None
         Folds fitted in parallel.
     random_state : int, RandomState instance or None, default=None
@@ -460,18 +500,18 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
     """
 
     def __init__(self, estimator, *, strategy="per_label", metric="f1_macro", cv=5,
-                 min_positives=5, shrinkage=10.0, at_least_one="auto", top_k=None,
-                 response_method="auto", refit=True, n_jobs=None, random_state=None):
+                 min_positives=2, shrinkage=1.0, min_f1=0.02, at_least_one="auto", top_k=None,
+                 response_method="auto", n_jobs=None, random_state=None):
         self.estimator = estimator
         self.strategy = strategy
         self.metric = metric
         self.cv = cv
         self.min_positives = min_positives
         self.shrinkage = shrinkage
+        self.min_f1 = min_f1
         self.at_least_one = at_least_one
         self.top_k = top_k
         self.response_method = response_method
-        self.refit = refit
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -487,6 +527,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             )
         _check_nonneg(self.min_positives, "min_positives")
         _check_nonneg(self.shrinkage, "shrinkage")
+        _check_nonneg(self.min_f1, "min_f1")
         if self.top_k is not None and (
             not isinstance(self.top_k, numbers.Integral) or self.top_k < 1
         ):
@@ -538,6 +579,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 "ThresholdTuner expects a collection of samples; a single string was received. "
                 "Wrap it in a list: [text]."
             )
+        X = _indexable(X)
         Y, names = check_label_matrix(Y, n_samples=_n_samples(X))
         Yd = Y.toarray() if sp.issparse(Y) else Y
         prefit = isinstance(self.cv, str) and self.cv == "prefit"
@@ -595,6 +637,10 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 names = np.asarray(fitted_names)
         self.classes_ = names if names is not None else np.arange(Yd.shape[1])
         self.n_labels_ = Yd.shape[1]
+        if hasattr(self.estimator_, "n_features_in_"):
+            self.n_features_in_ = self.estimator_.n_features_in_
+        if hasattr(self.estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.estimator_.feature_names_in_
         return self
 
     def _tune(self, Y, S):
@@ -605,8 +651,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             self.tuned_labels_ = np.zeros(Y.shape[1], dtype=bool)
         else:
             t = f1_optimal_thresholds(Y, S, min_positives=self.min_positives,
-                                      shrinkage=self.shrinkage, fallback=g)
-            self.tuned_labels_ = Y.sum(axis=0) >= max(self.min_positives, 1)
+                                      shrinkage=self.shrinkage, min_f1=self.min_f1, fallback=g)
+            self.tuned_labels_ = t != g
         self.thresholds_ = t
         Yb = Y.astype(bool)
         score_off = _decisions_metric(
@@ -630,7 +676,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 "ThresholdTuner expects a collection of samples; a single string was received. "
                 "Wrap it in a list: [text]."
             )
-        return _scores(self.estimator_, X, self.response_method_)
+        return _scores(self.estimator_, _indexable(X), self.response_method_)
 
     def predict(self, X):
         """Predict labels with the tuned thresholds.
@@ -659,7 +705,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         P : ndarray of shape (n_samples, n_labels)
         """
         check_is_fitted(self, "thresholds_")
-        return _scores(self.estimator_, X, "predict_proba")
+        return _scores(self.estimator_, _indexable(X), "predict_proba")
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
@@ -670,7 +716,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         scores : ndarray of shape (n_samples, n_labels)
         """
         check_is_fitted(self, "thresholds_")
-        return _scores(self.estimator_, X, "decision_function")
+        return _scores(self.estimator_, _indexable(X), "decision_function")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,10 +28,17 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
     ----------
     word_ngram_range : tuple (min_n, max_n) or None, default=(1, 2)
         Word n-gram sizes; None disables the word block.
-    char_ngram_range : tuple (min_n, max_n) or None, default=None
+    char_ngram_range : tuple (min_n, max_n), "auto" or None, default="auto"
         Character n-gram sizes (``analyzer="char_wb"``); None disables the
-        character block. ``(2, 5)`` helps on short, noisy texts at about ten
-        times the fit cost of linear models.
+        character block. ``"auto"`` uses ``(2, 5)`` when the mean training
+        text is at most ``auto_char_max_length`` characters long and None
+        otherwise: on short, noisy texts (GoEmotions) character n-grams add
+        about 0.02 macro-F1, while on long documents (Reuters) they multiply
+        the number of non-zeros, and so the fit time of linear models, about
+        tenfold for little gain. The choice is stored in ``char_ngram_range_``.
+    auto_char_max_length : int, default=400
+        Mean text length (characters) up to which ``char_ngram_range="auto"``
+        enables character n-grams.
     char_weight : float, default=1.0
         Weight of the character block relative to the word block, applied
         before the final row normalization.
@@ -56,6 +63,8 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
     ----------
     word_vectorizer_ : TfidfVectorizer or None
     char_vectorizer_ : TfidfVectorizer or None
+    char_ngram_range_ : tuple or None
+        The character n-gram range used (resolves ``"auto"``).
     n_features_out_ : int
 
     Examples
@@ -64,15 +73,19 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
     >>> texts = ["oil prices rise", "oil exports fall", "wheat prices rise"]
     >>> X = TfidfFeaturizer(min_df=1).fit_transform(texts)
     >>> X.shape, X.dtype
-    ((3, 11), dtype('float32'))
+    ((3, 112), dtype('float32'))
+    >>> TfidfFeaturizer(min_df=1, char_ngram_range=None).fit_transform(texts).shape
+    (3, 11)
     """
 
-    def __init__(self, *, word_ngram_range=(1, 2), char_ngram_range=None, char_weight=1.0,
+    def __init__(self, *, word_ngram_range=(1, 2), char_ngram_range="auto",
+                 auto_char_max_length=400, char_weight=1.0,
                  lowercase=True, strip_accents=None, stop_words=None,
                  token_pattern=r"(?u)\b\w+\b", min_df=2, max_df=1.0, max_features=None,
                  sublinear_tf=True, norm="l2", dtype=np.float32):
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
+        self.auto_char_max_length = auto_char_max_length
         self.char_weight = char_weight
         self.lowercase = lowercase
         self.strip_accents = strip_accents
@@ -85,8 +98,23 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
         self.norm = norm
         self.dtype = dtype
 
-    def _vectorizers(self):
-        if self.word_ngram_range is None and self.char_ngram_range is None:
+    def _resolve_char_range(self, texts):
+        char = self.char_ngram_range
+        if isinstance(char, str):
+            if char != "auto":
+                raise ValueError(
+                    f"char_ngram_range={char!r} is not supported; use 'auto', None or a tuple "
+                    "(min_n, max_n) such as (2, 5)."
+                )
+            if not isinstance(self.auto_char_max_length, numbers.Real):
+                raise ValueError("auto_char_max_length must be a number of characters; got "
+                                 f"{self.auto_char_max_length!r}.")
+            mean_len = sum(map(len, texts)) / max(len(texts), 1)
+            return (2, 5) if mean_len <= self.auto_char_max_length else None
+        return char
+
+    def _vectorizers(self, char_range):
+        if self.word_ngram_range is None and char_range is None:
             raise ValueError(
                 "word_ngram_range and char_ngram_range are both None; enable at least one block, "
                 "e.g. word_ngram_range=(1, 2)."
@@ -96,7 +124,7 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
         common = dict(lowercase=self.lowercase, strip_accents=self.strip_accents,
                       min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
                       sublinear_tf=self.sublinear_tf, dtype=np.float64)
-        both = self.word_ngram_range is not None and self.char_ngram_range is not None
+        both = self.word_ngram_range is not None and char_range is not None
         # one block: the vectorizer normalizes; two: each block L2, then the whole row
         common["norm"] = "l2" if both else self.norm
         word = char = None
@@ -104,8 +132,8 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
             word = TfidfVectorizer(analyzer="word", ngram_range=tuple(self.word_ngram_range),
                                    token_pattern=self.token_pattern, stop_words=self.stop_words,
                                    **common)
-        if self.char_ngram_range is not None:
-            char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range),
+        if char_range is not None:
+            char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_range),
                                    **common)
         return word, char
 
@@ -134,7 +162,8 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
         X_features : sparse matrix of shape (n_samples, n_features_out_)
         """
         texts = check_texts(X, estimator=self)
-        word, char = self._vectorizers()
+        char_range = self._resolve_char_range(texts)
+        word, char = self._vectorizers(char_range)
         blocks = []
         for vec in (word, char):
             if vec is None:
@@ -151,6 +180,7 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
                 raise
         self.word_vectorizer_ = word
         self.char_vectorizer_ = char
+        self.char_ngram_range_ = char_range
         out = self._combine(blocks)
         self.n_features_out_ = out.shape[1]
         return out

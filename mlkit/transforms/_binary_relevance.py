@@ -190,7 +190,7 @@ class BinaryRelevance(_BaseMultiLabel):
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
         X = prepare_features(X)
         if self.vectorized_:
-            scores = np.asarray(getattr(self.multi_estimator_, "decision_function")(X), float)
+            scores = np.asarray(self.multi_estimator_.decision_function(X), float)
             scores = scores.reshape(X.shape[0], -1)
             const = self.constant_labels_
             if const.any():

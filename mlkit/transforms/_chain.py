@@ -165,7 +165,7 @@ class ClassifierChain(MultiLabelClassifierMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
         X_aug = prepare_features(X)
         out = np.zeros((X_aug.shape[0], len(self.order_)))
-        for est, j in zip(self.estimators_, self.order_):
+        for est, j in zip(self.estimators_, self.order_, strict=True):
             out[:, j] = _positive_column(est, X_aug, method)
             if method == self.chain_method:
                 feature = out[:, j]

@@ -1,0 +1,606 @@
+"""Benchmark mlkit's multi-label estimators against their peers (train -> test).
+
+Datasets: Reuters-21578 ApteMod (90 labels) and GoEmotions (28 labels), each on
+its official train / test split. Every feature-based method gets the SAME
+TF-IDF matrix (computed once per dataset, fitted on the training texts, cached
+under ``benchmarks/_out/``); ``mlkit.make_classifier("tfidf")`` takes the raw
+texts and featurizes itself.
+
+Each method runs in its own fresh Python process (``subprocess`` re-invoking
+this script), so its peak memory is its own: the child loads its inputs,
+resets the kernel's peak-RSS mark to the current RSS, fits, predicts, and
+reports ``ru_maxrss - baseline``. See ``benchmarks/README.md``.
+
+Run ``python benchmarks/bench_estimators.py --help`` for the options, e.g.::
+
+    flock /tmp/mlkit-bench.lock .venv/bin/python benchmarks/bench_estimators.py \\
+        --dataset all --data-dir /work/shared/data --out /tmp/RESULTS.md
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _bench_common as common  # noqa: E402
+
+#: Logistic regression used by BOTH mlkit BinaryRelevance and sklearn OvR.
+#: C=10 because TF-IDF rows are L2-normalised: at C=1 the rare labels are
+#: almost never predicted at the 0.5 cut-off. Identical for both, so the choice
+#: does not favour either.
+LR_PARAMS = {"C": 10.0, "max_iter": 1000}
+#: LinearSVC used everywhere (random_state only fixes liblinear's shuffling).
+SVC_PARAMS = {"random_state": 0}
+#: LibMultiLabel option string: its default (liblinear "-s 1": L2-loss SVM,
+#: dual, C=1, no bias term); "-q" and "-m <physical cores>" are added by it.
+LML_OPTIONS = ""
+
+BASELINE = "mlkit-br-svc"  # the ratios in the tables are relative to this method
+
+
+# ------------------------------------------------------------------ adapters
+# Every method is wrapped into: fit(X, Y); predict(X) -> dense 0/1 (n, L);
+# scores(X) -> dense (n, L) ranking scores or None.
+
+
+class _SklearnLike:
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, Y):
+        self.estimator.fit(X, Y)
+
+    def predict(self, X):
+        P = self.estimator.predict(X)
+        return P.toarray() if sp.issparse(P) else np.asarray(P)
+
+    def scores(self, X):
+        for name in ("decision_function", "predict_proba"):
+            if hasattr(self.estimator, name):
+                S = getattr(self.estimator, name)(X)
+                return S.toarray() if sp.issparse(S) else np.asarray(S)
+        return None
+
+
+class _Skmultilearn(_SklearnLike):
+    # scikit-multilearn's BinaryRelevance / ClassifierChain have no
+    # decision_function, and their predict_proba calls the base classifier's
+    # predict_proba, which LinearSVC does not have: no scores, no P@1.
+    def scores(self, X):
+        return None
+
+
+class _LibMultiLabel:
+    def __init__(self, train_fn, options):
+        self.train_fn = train_fn
+        self.options = options
+
+    @staticmethod
+    def _x(X):
+        # LibMultiLabel computes ``x * weights`` with np.matrix weights: that is a
+        # matrix product only for the scipy.sparse *matrix* classes (for csr_array
+        # ``*`` is element-wise), so hand it a csr_matrix. The dtype stays float32:
+        # liblinear copies every value into its own double-precision nodes anyway.
+        return sp.csr_matrix(X)
+
+    def fit(self, X, Y):
+        # y must be a scipy sparse 0/1 matrix (it calls y.tocsc()).
+        self.model_ = self.train_fn(
+            sp.csr_matrix(Y), self._x(X), options=self.options, verbose=False
+        )
+
+    def predict(self, X):
+        from libmultilabel import linear
+
+        # decision values (the trained thresholds are already added); positive
+        # means "predict the label", as in linear.get_positive_labels.
+        self.values_ = linear.predict_values(self.model_, self._x(X))
+        return (self.values_ > 0).astype(np.int64)
+
+    def scores(self, X):
+        return self.values_
+
+
+# ------------------------------------------------------------------- methods
+
+
+def _mlkit_tfidf():
+    import mlkit
+
+    return _SklearnLike(mlkit.make_classifier("tfidf"))
+
+
+def _mlkit_br(base):
+    def build():
+        import mlkit
+
+        return _SklearnLike(mlkit.BinaryRelevance(base()))
+
+    return build
+
+
+def _sk_ovr(base):
+    def build():
+        from sklearn.multiclass import OneVsRestClassifier
+
+        return _SklearnLike(OneVsRestClassifier(base()))
+
+    return build
+
+
+def _svc():
+    from sklearn.svm import LinearSVC
+
+    return LinearSVC(**SVC_PARAMS)
+
+
+def _lr():
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(**LR_PARAMS)
+
+
+def _skml(cls_name):
+    def build():
+        from skmultilearn import problem_transform
+
+        cls = getattr(problem_transform, cls_name)
+        # require_dense=[False, True]: sparse X to the base classifier, dense y.
+        # The default for a scikit-learn base classifier is [True, True], which
+        # densifies the whole TF-IDF matrix (GBs) before every fit.
+        return _Skmultilearn(cls(classifier=_svc(), require_dense=[False, True]))
+
+    return build
+
+
+def _lml(fn_name):
+    def build():
+        from libmultilabel import linear
+
+        return _LibMultiLabel(getattr(linear, fn_name), LML_OPTIONS)
+
+    return build
+
+
+# key -> (table name, input, slow, note, builder)
+METHODS = {
+    "mlkit-tfidf": (
+        'mlkit `make_classifier("tfidf")`',
+        "text",
+        False,
+        "text in: fit time includes featurization and threshold tuning; "
+        "predict time includes featurizing the test texts",
+        _mlkit_tfidf,
+    ),
+    "mlkit-br-svc": ("mlkit `BinaryRelevance(LinearSVC())`", "features", False, "", _mlkit_br(_svc)),
+    "mlkit-br-lr": (
+        "mlkit `BinaryRelevance(LogisticRegression())`",
+        "features",
+        False,
+        "",
+        _mlkit_br(_lr),
+    ),
+    "sklearn-ovr-svc": (
+        "sklearn `OneVsRestClassifier(LinearSVC())`",
+        "features",
+        False,
+        "",
+        _sk_ovr(_svc),
+    ),
+    "sklearn-ovr-lr": (
+        "sklearn `OneVsRestClassifier(LogisticRegression())`",
+        "features",
+        False,
+        "",
+        _sk_ovr(_lr),
+    ),
+    "skml-br-svc": (
+        "scikit-multilearn `BinaryRelevance(LinearSVC())`",
+        "features",
+        True,
+        "no scores API (LinearSVC has no predict_proba)",
+        _skml("BinaryRelevance"),
+    ),
+    "skml-cc-svc": (
+        "scikit-multilearn `ClassifierChain(LinearSVC())`",
+        "features",
+        True,
+        "no scores API (LinearSVC has no predict_proba)",
+        _skml("ClassifierChain"),
+    ),
+    "lml-1vsrest": (
+        "LibMultiLabel `linear.train_1vsrest`",
+        "features",
+        False,
+        "trains in one thread per physical core",
+        _lml("train_1vsrest"),
+    ),
+    "lml-cost-sensitive": (
+        "LibMultiLabel `linear.train_cost_sensitive`",
+        "features",
+        False,
+        "3-fold CV over 7 costs per label; liblinear `-m` threads",
+        _lml("train_cost_sensitive"),
+    ),
+    "lml-thresholding": (
+        "LibMultiLabel `linear.train_thresholding`",
+        "features",
+        False,
+        "",
+        _lml("train_thresholding"),
+    ),
+}
+
+
+# --------------------------------------------------------------- child side
+
+
+def _short_path(filename):
+    """Path from the package directory on (``libmultilabel/linear/linear.py``)."""
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        return "/".join(parts[parts.index("site-packages") + 1:])
+    try:
+        return str(Path(filename).resolve().relative_to(Path(__file__).resolve().parent.parent))
+    except ValueError:
+        return filename
+
+
+def _subset_rows(Y, n):
+    """The first ``n`` rows, plus the first positive row of every label they miss.
+
+    scikit-multilearn fails on a label without a positive training example, so
+    a plain prefix is not enough on Reuters (labels with one training document).
+    """
+    rows = list(range(n))
+    missing = np.flatnonzero(Y[:n].sum(axis=0) == 0)
+    extra = {int(np.flatnonzero(Y[:, j])[0]) for j in missing if Y[:, j].any()}
+    return np.asarray(sorted(set(rows) | extra))
+
+
+def _child(spec_path):
+    """Run ONE method on ONE dataset and write a JSON result; never raises."""
+    spec = json.loads(Path(spec_path).read_text())
+    result = {"method": spec["method"], "dataset": spec["dataset"]}
+    try:
+        title, kind, slow, note, build = METHODS[spec["method"]]
+        model = build()  # imports the method's library before the baseline
+        if kind == "text":
+            data = common.load_dataset(spec["dataset"], spec["data_dir"])
+            X_train, X_test = data["train_texts"], data["test_texts"]
+            Y_train, Y_test = data["Y_train"], data["Y_test"]
+        else:
+            feats = common.load_features(spec["dataset"], spec["data_dir"], featurizer=spec["featurizer"])
+            X_train, X_test = feats["X_train"], feats["X_test"]
+            Y_train, Y_test = feats["Y_train"], feats["Y_test"]
+        n = spec.get("subset") or 0
+        if n and n < len(Y_train):
+            rows = _subset_rows(Y_train, n)
+            X_train, Y_train = X_train[rows], Y_train[rows]
+            result["subset"] = len(rows)
+        result["n_train"] = int(len(Y_train))
+
+        mem = common.peak_rss_tracker()
+        result["baseline_mb"] = round(mem.baseline_mb, 1)
+        result["hwm_reset"] = mem.reset
+        c0, t0 = time.process_time(), time.perf_counter()
+        model.fit(X_train, Y_train)
+        t1, c1 = time.perf_counter(), time.process_time()
+        Y_pred = model.predict(X_test)
+        t2 = time.perf_counter()
+        result["peak_mb"] = round(mem.peak_mb(), 1)
+        result["fit_s"] = t1 - t0
+        result["fit_cpu_s"] = c1 - c0
+        result["predict_s"] = t2 - t1
+        scores = model.scores(X_test)  # not timed
+        if Y_pred.shape != Y_test.shape:
+            raise RuntimeError(f"predict returned shape {Y_pred.shape}, expected {Y_test.shape}")
+        result.update(common.evaluate(Y_test, Y_pred, scores))
+        result["ok"] = True
+    except BaseException as exc:  # noqa: BLE001 -- the parent reports it
+        result["ok"] = False
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if not any(s in f.filename for s in ("/numpy/", "/scipy/"))]
+        if frames:
+            f = frames[-1]
+            result["where"] = f"{_short_path(f.filename)}:{f.lineno} `{(f.line or '').strip()}`"
+        result["traceback"] = traceback.format_exc()
+    Path(spec["result_path"]).write_text(json.dumps(result))
+
+
+# -------------------------------------------------------------- parent side
+
+
+def _child_env(args):
+    env = dict(os.environ)
+    if args.omp_wait_policy != "default":
+        env["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
+    return env
+
+
+def _run_method(method, dataset, args, log):
+    spec = {
+        "method": method,
+        "dataset": dataset,
+        "data_dir": str(args.data_dir),
+        "featurizer": args.featurizer,
+        "subset": args.subset_slow if METHODS[method][2] else 0,
+    }
+    common.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=common.OUT_DIR) as tmp:
+        spec["result_path"] = str(Path(tmp) / "result.json")
+        spec_path = Path(tmp) / "spec.json"
+        spec_path.write_text(json.dumps(spec))
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", str(spec_path)]
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout,
+                                  env=_child_env(args))
+        except subprocess.TimeoutExpired:
+            return {"method": method, "dataset": dataset, "ok": False,
+                    "error": f"timed out after {args.timeout} s (--timeout)"}
+        wall = time.perf_counter() - t0
+        if Path(spec["result_path"]).exists():
+            res = json.loads(Path(spec["result_path"]).read_text())
+        else:
+            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
+            res = {"method": method, "dataset": dataset, "ok": False,
+                   "error": f"child exited with code {proc.returncode}: {' | '.join(tail)}"}
+    res["process_wall_s"] = wall
+    if not res["ok"]:
+        log(f"  ! {method}: {res['error']}")
+    else:
+        p1 = "n/a" if res["p_at_1"] is None else f"{res['p_at_1']:.4f}"
+        log(f"  {method}: micro-F1 {res['micro_f1']:.4f} macro-F1 {res['macro_f1']:.4f} "
+            f"P@1 {p1} fit {res['fit_s']:.2f}s predict {res['predict_s']:.2f}s "
+            f"peak {res['peak_mb']:.0f} MB")
+    return res
+
+
+def _br_vs_ovr(dataset, args, log):
+    """Fit time of mlkit BR(LinearSVC) vs sklearn OvR(LinearSVC), n_jobs None and 2."""
+    import mlkit
+    from sklearn.multiclass import OneVsRestClassifier
+
+    feats = common.load_features(dataset, args.data_dir, featurizer=args.featurizer)
+    X, Y = feats["X_train"], feats["Y_train"]
+    rows = []
+    for n_jobs in (None, 2):
+        makers = {
+            "br": lambda: mlkit.BinaryRelevance(_svc(), n_jobs=n_jobs),
+            "ovr": lambda: OneVsRestClassifier(_svc(), n_jobs=n_jobs),
+        }
+        times = {"br": [], "ovr": []}
+        for _ in range(args.repeats):
+            for name, make in makers.items():  # interleaved: drift hits both alike
+                est = make()
+                t0 = time.perf_counter()
+                est.fit(X, Y)
+                times[name].append(time.perf_counter() - t0)
+        row = {"n_jobs": n_jobs, "br_times": times["br"], "ovr_times": times["ovr"],
+               "br_median": statistics.median(times["br"]),
+               "ovr_median": statistics.median(times["ovr"])}
+        row["ratio"] = row["br_median"] / row["ovr_median"]
+        log(f"  BR vs OvR n_jobs={n_jobs}: BR {row['br_median']:.2f}s OvR {row['ovr_median']:.2f}s "
+            f"ratio {row['ratio']:.2f}")
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _f(x, digits=4):
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _secs(x):
+    if x is None:
+        return "—"
+    return f"{x:.2f}" if x < 100 else f"{x:.0f}"
+
+
+def _ratio(x, base):
+    if x is None or base is None or base <= 0:
+        return "—"
+    return f"{x / base:.2f}×"
+
+
+def _md_escape(text):
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_dataset(dataset, meta, results, brovr, args):
+    base = next((r for r in results if r["method"] == BASELINE and r.get("ok")), None)
+    b = {k: base[k] if base else None for k in ("fit_s", "predict_s", "peak_mb")}
+    lines = [
+        f"## {dataset}",
+        "",
+        f"train {meta['n_train']:,} / test {meta['n_test']:,} documents, {meta['n_labels']} labels, "
+        f"{meta['n_features']:,} features ({meta['dtype']}, {meta['nnz_train']:,} non-zeros in train). "
+        f"Features: {meta['featurizer']}, fitted on the training texts in "
+        f"{meta['featurize_seconds']} s (not included in the times below).",
+        "",
+        f"Ratios (×) are relative to `{METHODS[BASELINE][0].split('`')[1]}` from mlkit "
+        "in this same run (lower is better).",
+        "",
+        "| method | micro-F1 | macro-F1 | P@1 | fit (s) | fit CPU (s) | predict (s) | peak mem (MB) "
+        "| fit × | predict × | mem × | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        title, kind, slow, note, _ = METHODS[r["method"]]
+        notes = [note] if note else []
+        if r.get("subset"):
+            notes.insert(0, f"**trained on {r['subset']:,} training documents only** "
+                            f"(`--subset-slow {args.subset_slow}`: the first {args.subset_slow:,} plus "
+                            "the first positive of each label they lack); full test set")
+        if not r.get("ok"):
+            where = f" at {_md_escape(r['where'])}" if r.get("where") else ""
+            notes.insert(0, f"**failed**: `{_md_escape(r['error'])[:400]}`{where}")
+            lines.append(f"| {title} | — | — | — | — | — | — | — | — | — | — | {'; '.join(notes)} |")
+            continue
+        if r.get("hwm_reset") is False:
+            notes.append("peak mem: high-water mark could not be reset (may under-report)")
+        lines.append(
+            f"| {title} | {_f(r['micro_f1'])} | {_f(r['macro_f1'])} | {_f(r['p_at_1'])} "
+            f"| {_secs(r['fit_s'])} | {_secs(r['fit_cpu_s'])} | {_secs(r['predict_s'])} "
+            f"| {r['peak_mb']:.0f} | {_ratio(r['fit_s'], b['fit_s'])} "
+            f"| {_ratio(r['predict_s'], b['predict_s'])} | {_ratio(r['peak_mb'], b['peak_mb'])} "
+            f"| {'; '.join(notes)} |"
+        )
+    if brovr is not None:
+        lines += [
+            "",
+            f"### {dataset}: mlkit `BinaryRelevance(LinearSVC())` vs sklearn "
+            f"`OneVsRestClassifier(LinearSVC())`, fit time",
+            "",
+            f"Median of {args.repeats} fits each (interleaved), same process, training features.",
+            "",
+            "| n_jobs | mlkit BR fit (s) | sklearn OvR fit (s) | BR / OvR | all BR times | all OvR times |",
+            "|---|---:|---:|---:|---|---|",
+        ]
+        if isinstance(brovr, dict):  # error
+            lines.append(f"| — | — | — | — | **failed**: `{_md_escape(brovr['error'])[:300]}` | |")
+        else:
+            for row in brovr:
+                lines.append(
+                    f"| {row['n_jobs']} | {row['br_median']:.2f} | {row['ovr_median']:.2f} "
+                    f"| {row['ratio']:.2f} | {', '.join(f'{t:.2f}' for t in row['br_times'])} "
+                    f"| {', '.join(f'{t:.2f}' for t in row['ovr_times'])} |"
+                )
+    return "\n".join(lines)
+
+
+def render_header(info, args, started, load):
+    cmd = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+    return "\n".join([
+        "# mlkit estimator benchmark",
+        "",
+        f"- command: `{cmd}`",
+        f"- date: {started:%Y-%m-%d %H:%M:%S %Z} (took {load['elapsed_min']:.1f} min)",
+        f"- machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, {info['os']}; "
+        f"load average {load['start']:.2f} at start, {load['end']:.2f} at end",
+        f"- software: Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
+        f"scikit-learn {info['scikit-learn']}, scikit-multilearn {info['scikit-multilearn']}, "
+        f"libmultilabel {info['libmultilabel']} (liblinear-multicore {info['liblinear-multicore']}), "
+        f"mlkit {info['mlkit']} at commit {info['mlkit_commit']}",
+        f"- LinearSVC: `LinearSVC({', '.join(f'{k}={v!r}' for k, v in SVC_PARAMS.items())})`; "
+        f"LogisticRegression: `LogisticRegression({', '.join(f'{k}={v!r}' for k, v in LR_PARAMS.items())})`; "
+        f"LibMultiLabel options: `{LML_OPTIONS!r}` (liblinear `-s 1`, C=1, no bias)",
+        f"- environment of the method processes: OMP_WAIT_POLICY="
+        f"{_child_env(args).get('OMP_WAIT_POLICY', '(unset)')}; other thread settings unchanged",
+        "- metrics on the test split: micro-F1 and macro-F1 of the 0/1 predictions "
+        "(zero_division=0); P@1 = share of test documents whose top-scored label is correct "
+        "(from decision_function / predict_proba / LibMultiLabel decision values).",
+        "- fit / predict: wall-clock seconds, one run each, each method in a fresh process; "
+        "fit CPU: CPU seconds of all threads of that process during fit (> fit means it ran "
+        "in parallel).",
+        "- peak mem: the largest extra resident memory (RSS) the method's process held during "
+        "fit + predict, above its RSS after imports and data loading (the kernel's peak-RSS "
+        "mark is reset there, then `ru_maxrss` − baseline).",
+    ])
+
+
+# --------------------------------------------------------------------- main
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="methods: " + ", ".join(METHODS),
+    )
+    p.add_argument("--dataset", default="all", choices=[*common.DATASETS, "all"])
+    p.add_argument("--methods", nargs="+", default=["all"], metavar="METHOD",
+                   help="method keys (space- or comma-separated) or 'all'; see the list below")
+    p.add_argument("--data-dir", type=Path, default=Path("/work/shared/data"))
+    p.add_argument("--subset-slow", type=int, default=0, metavar="N",
+                   help="train the slow methods (scikit-multilearn) on the first N training "
+                        "documents only (0: all, the default)")
+    p.add_argument("--featurizer", default="auto", choices=["auto", "mlkit", "standin"],
+                   help="shared features: mlkit.TfidfFeaturizer() or the stand-in "
+                        "TfidfVectorizer (auto: mlkit's when importable)")
+    p.add_argument("--refresh-features", action="store_true",
+                   help="recompute the cached shared features")
+    p.add_argument("--no-br-vs-ovr", dest="br_vs_ovr", action="store_false",
+                   help="skip the BinaryRelevance vs OneVsRestClassifier timing section")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="repeats of each fit in the BR-vs-OvR section (median reported)")
+    p.add_argument("--timeout", type=int, default=3600,
+                   help="seconds after which one method's process is killed")
+    p.add_argument("--omp-wait-policy", default="passive", choices=["passive", "active", "default"],
+                   help="OMP_WAIT_POLICY of the method processes (default: passive). "
+                        "LibMultiLabel's liblinear-multicore threads busy-wait under the "
+                        "OpenMP default, which on a machine with other load made "
+                        "train_cost_sensitive ~15x slower; 'default' leaves it unset")
+    p.add_argument("--out", type=Path, help="also write the markdown report to this file")
+    p.add_argument("--json", type=Path, help="also write the raw results as JSON")
+    p.add_argument("--_child", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if args._child:
+        _child(args._child)
+        return 0
+    methods = [m for item in args.methods for m in item.split(",") if m]
+    if methods == ["all"]:
+        methods = list(METHODS)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise SystemExit(f"Unknown method(s) {unknown}; choose from: {', '.join(METHODS)}")
+    datasets = list(common.DATASETS) if args.dataset == "all" else [args.dataset]
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    started = datetime.datetime.now().astimezone()
+    load_start = os.getloadavg()[0]
+    t_start = time.perf_counter()
+    info = common.machine_info()
+    sections, raw = [], {"machine": info, "argv": sys.argv, "datasets": {}}
+    for dataset in datasets:
+        log(f"[{dataset}]")
+        feats = common.load_features(dataset, args.data_dir, featurizer=args.featurizer,
+                                     refresh=args.refresh_features, log=log)
+        meta = feats["meta"]
+        del feats
+        results = [_run_method(m, dataset, args, log) for m in methods]
+        brovr = None
+        if args.br_vs_ovr:
+            try:
+                brovr = _br_vs_ovr(dataset, args, log)
+            except Exception as exc:  # noqa: BLE001 -- reported in the table
+                brovr = {"error": f"{type(exc).__name__}: {exc}"}
+                log(f"  ! BR vs OvR: {brovr['error']}")
+        raw["datasets"][dataset] = {"meta": meta, "results": results, "br_vs_ovr": brovr}
+        sections.append(render_dataset(dataset, meta, results, brovr, args))
+    load = {"start": load_start, "end": os.getloadavg()[0],
+            "elapsed_min": (time.perf_counter() - t_start) / 60}
+    report = render_header(info, args, started, load) + "\n\n" + "\n\n".join(sections) + "\n"
+    print(report)
+    if args.out:
+        args.out.write_text(report)
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
