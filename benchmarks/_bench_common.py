@@ -1,10 +1,9 @@
 """Shared pieces of the mlkit benchmarks: data, features, metrics, machine info.
 
-Every switch point that is meant to change once the corresponding mlkit part
-lands is ONE function here:
+Each choice every method shares is ONE function here:
 
-* :func:`make_featurizer` -- ``mlkit.TfidfFeaturizer()`` or, while that does not
-  exist yet, the stand-in ``TfidfVectorizer`` (``--featurizer`` picks explicitly);
+* :func:`make_featurizer` -- ``mlkit.TfidfFeaturizer()`` (or, with
+  ``--featurizer standin``, the ``TfidfVectorizer`` used before it existed);
 * :func:`f1` and :func:`precision_at_1` -- the metrics, from ``mlkit.metrics``.
 
 The benchmark reads the raw files under ``--data-dir`` itself (it does not go
@@ -32,9 +31,9 @@ __all__ = [
     "OUT_DIR",
     "evaluate",
     "f1",
-    "featurizer_description",
     "load_dataset",
-    "load_features",
+    "prepare_features",
+    "read_features",
     "machine_info",
     "make_featurizer",
     "peak_rss_tracker",
@@ -125,49 +124,35 @@ def load_dataset(name, data_dir):
 # ----------------------------------------------------------------------- features
 
 
-def make_featurizer(kind="auto"):
+def make_featurizer(kind="mlkit"):
     """The ONE featurizer shared by every feature-based method.
 
     Parameters
     ----------
-    kind : {"auto", "mlkit", "standin"}, default="auto"
+    kind : {"mlkit", "standin"}, default="mlkit"
         ``mlkit`` is ``mlkit.TfidfFeaturizer()`` with its defaults; ``standin`` is
         ``TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2,
-        dtype=np.float32)``; ``auto`` uses mlkit's when ``mlkit.TfidfFeaturizer``
-        can be imported and the stand-in otherwise. The report always states
-        which one ran.
+        dtype=np.float32)``, kept for comparison with runs made before mlkit's
+        featurizer existed. The report always states which one ran.
 
     Returns
     -------
     featurizer : estimator with ``fit_transform`` / ``transform``
     description : str
     """
-    if kind not in ("auto", "mlkit", "standin"):
-        raise ValueError(f"featurizer must be 'auto', 'mlkit' or 'standin', got {kind!r}.")
-    if kind in ("auto", "mlkit"):
-        try:
-            import mlkit
+    if kind == "mlkit":
+        from mlkit import TfidfFeaturizer
 
-            TfidfFeaturizer = mlkit.TfidfFeaturizer
-        except (ImportError, AttributeError) as exc:
-            if kind == "mlkit":
-                raise ImportError(
-                    f"--featurizer mlkit asked for mlkit.TfidfFeaturizer, which cannot be "
-                    f"imported ({exc}). Use --featurizer standin."
-                ) from exc
-        else:
-            featurizer = TfidfFeaturizer()
-            return featurizer, f"mlkit.{featurizer!r}"
-    from sklearn.feature_extraction.text import TfidfVectorizer
+        featurizer = TfidfFeaturizer()
+        return featurizer, f"mlkit.{featurizer!r}"
+    if kind == "standin":
+        from sklearn.feature_extraction.text import TfidfVectorizer
 
-    featurizer = TfidfVectorizer(
-        sublinear_tf=True, ngram_range=(1, 2), min_df=2, dtype=np.float32
-    )
-    return featurizer, STANDIN_DESCRIPTION
-
-
-def featurizer_description(kind="auto"):
-    return make_featurizer(kind)[1]
+        featurizer = TfidfVectorizer(
+            sublinear_tf=True, ngram_range=(1, 2), min_df=2, dtype=np.float32
+        )
+        return featurizer, STANDIN_DESCRIPTION
+    raise ValueError(f"featurizer must be 'mlkit' or 'standin', got {kind!r}.")
 
 
 def _featurizer_fingerprint(featurizer, description):
@@ -182,20 +167,15 @@ def _featurizer_fingerprint(featurizer, description):
     return h.hexdigest()[:12]
 
 
-def load_features(name, data_dir, *, featurizer="auto", refresh=False, log=print):
-    """Shared TF-IDF features of one dataset, computed once and cached.
+def prepare_features(name, data_dir, *, featurizer="mlkit", refresh=False, log=print):
+    """Compute the shared TF-IDF features of one dataset once; return their folder.
 
     The featurizer is fitted on the training texts only and applied to the test
     texts. The cache lives in ``benchmarks/_out/features/`` (git-ignored) and is
     keyed by dataset, featurizer description and (for mlkit's featurizer) the
-    source of its module, so editing the featurizer invalidates it.
-
-    Returns
-    -------
-    feats : dict
-        ``X_train``, ``X_test`` (CSR), ``Y_train``, ``Y_test`` (dense int64),
-        ``label_names`` and ``meta`` (featurizer description, featurization
-        seconds, shapes).
+    source of its module, so editing the featurizer invalidates it. The method
+    processes read the folder the parent resolved (:func:`read_features`), so
+    all of them see the same matrix even if the featurizer changes meanwhile.
     """
     fz, description = make_featurizer(featurizer)
     key = f"{name}-{_featurizer_fingerprint(fz, description)}"
@@ -231,6 +211,20 @@ def load_features(name, data_dir, *, featurizer="auto", refresh=False, log=print
             "label_cardinality_test": round(float(data["Y_test"].sum(1).mean()), 4),
         }
         (cache / "meta.json").write_text(json.dumps(meta, indent=1))
+    return cache
+
+
+def read_features(cache):
+    """The features written by :func:`prepare_features` into ``cache``.
+
+    Returns
+    -------
+    feats : dict
+        ``X_train``, ``X_test`` (CSR matrices), ``Y_train``, ``Y_test`` (dense
+        int64), ``label_names`` and ``meta`` (featurizer description,
+        featurization seconds, shapes).
+    """
+    cache = Path(cache)
     meta = json.loads((cache / "meta.json").read_text())
     Y = np.load(cache / "Y.npz", allow_pickle=False)
     return {
@@ -277,17 +271,36 @@ def evaluate(Y_true, Y_pred, scores=None):
 # ------------------------------------------------------------------ peak memory
 
 
+def _proc_status_kb(*keys):
+    """``VmRSS`` / ``VmHWM`` of this process in KiB from /proc/self/status, or None."""
+    try:
+        with open("/proc/self/status") as fh:
+            found = {}
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key in keys:
+                    found[key] = int(value.split()[0])
+        return tuple(found[k] for k in keys)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 class peak_rss_tracker:
     """Peak resident memory of THIS process above a baseline, in MB.
 
-    On construction the process's peak-RSS high-water mark is reset to the
-    current RSS (Linux: ``echo 5 > /proc/self/clear_refs``) and that value is
-    the baseline. :meth:`peak_mb` returns ``ru_maxrss - baseline``: the largest
-    amount of extra resident memory the process held at any moment since,
-    including every thread it started (LibMultiLabel trains in threads) but not
-    child processes (joblib workers). When the reset is not possible the
-    baseline is the high-water mark so far (``ru_maxrss`` after loading), which
-    can only under-report; ``reset`` says which one applied.
+    On construction the kernel's peak-RSS mark of the process is reset to the
+    current RSS (Linux: ``echo 5 > /proc/self/clear_refs``) and the current RSS
+    is the baseline. :meth:`peak_mb` returns ``VmHWM - baseline`` (from
+    ``/proc/self/status``): the largest amount of extra resident memory the
+    process held at any moment since, including every thread it started
+    (LibMultiLabel trains in threads) but not child processes.
+
+    ``VmHWM`` is read rather than ``getrusage().ru_maxrss`` because the latter
+    is ``max(mm peak, signal->maxrss)``, and ``signal->maxrss`` keeps the peak
+    RSS of the *parent* at the moment this process was forked and exec'ed; the
+    reset does not touch it. Where the reset or /proc is unavailable the
+    baseline is the peak so far (``ru_maxrss`` after loading), which can only
+    under-report; ``reset`` says which one applied.
     """
 
     def __init__(self):
@@ -297,14 +310,22 @@ class peak_rss_tracker:
         try:
             with open("/proc/self/clear_refs", "w") as fh:
                 fh.write("5")
-            self.reset = True
+            status = _proc_status_kb("VmRSS", "VmHWM")
+            self.reset = status is not None
         except OSError:
             self.reset = False
-        self.baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if self.reset:
+            self.baseline_kb = status[0]
+        else:
+            self.baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    def _peak_kb(self):
+        if self.reset:
+            return _proc_status_kb("VmHWM")[0]
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def peak_mb(self):
-        now = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return max(now - self.baseline_kb, 0) / 1024.0
+        return max(self._peak_kb() - self.baseline_kb, 0) / 1024.0
 
     @property
     def baseline_mb(self):

@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _bench_common as common  # noqa: E402
 
-#: Logistic regression used by BOTH mlkit BinaryRelevance and sklearn OvR.
-#: C=10 because TF-IDF rows are L2-normalised: at C=1 the rare labels are
-#: almost never predicted at the 0.5 cut-off. Identical for both, so the choice
-#: does not favour either.
-LR_PARAMS = {"C": 10.0, "max_iter": 1000}
+#: Logistic regression used by BOTH mlkit BinaryRelevance and sklearn OvR: the
+#: base estimator mlkit's BinaryRelevance uses when given none. (C=10 because
+#: TF-IDF rows are L2-normalised: at C=1 rare labels are almost never predicted
+#: at the 0.5 cut-off.) Identical for both, so it favours neither.
+LR_PARAMS = {"solver": "liblinear", "C": 10.0}
 #: LinearSVC used everywhere (random_state only fixes liblinear's shuffling).
 SVC_PARAMS = {"random_state": 0}
 #: LibMultiLabel option string: its default (liblinear "-s 1": L2-loss SVM,
@@ -283,7 +283,7 @@ def _child(spec_path):
             X_train, X_test = data["train_texts"], data["test_texts"]
             Y_train, Y_test = data["Y_train"], data["Y_test"]
         else:
-            feats = common.load_features(spec["dataset"], spec["data_dir"], featurizer=spec["featurizer"])
+            feats = common.read_features(spec["features_dir"])
             X_train, X_test = feats["X_train"], feats["X_test"]
             Y_train, Y_test = feats["Y_train"], feats["Y_test"]
         n = spec.get("subset") or 0
@@ -332,12 +332,12 @@ def _child_env(args):
     return env
 
 
-def _run_method(method, dataset, args, log):
+def _run_method(method, dataset, features_dir, args, log):
     spec = {
         "method": method,
         "dataset": dataset,
         "data_dir": str(args.data_dir),
-        "featurizer": args.featurizer,
+        "features_dir": str(features_dir),
         "subset": args.subset_slow if METHODS[method][2] else 0,
     }
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -371,18 +371,18 @@ def _run_method(method, dataset, args, log):
     return res
 
 
-def _br_vs_ovr(dataset, args, log):
+def _br_vs_ovr(features_dir, args, log):
     """Fit time of mlkit BR(LinearSVC) vs sklearn OvR(LinearSVC), n_jobs None and 2."""
     import mlkit
     from sklearn.multiclass import OneVsRestClassifier
 
-    feats = common.load_features(dataset, args.data_dir, featurizer=args.featurizer)
+    feats = common.read_features(features_dir)
     X, Y = feats["X_train"], feats["Y_train"]
     rows = []
     for n_jobs in (None, 2):
         makers = {
-            "br": lambda: mlkit.BinaryRelevance(_svc(), n_jobs=n_jobs),
-            "ovr": lambda: OneVsRestClassifier(_svc(), n_jobs=n_jobs),
+            "br": lambda n_jobs=n_jobs: mlkit.BinaryRelevance(_svc(), n_jobs=n_jobs),
+            "ovr": lambda n_jobs=n_jobs: OneVsRestClassifier(_svc(), n_jobs=n_jobs),
         }
         times = {"br": [], "ovr": []}
         for _ in range(args.repeats):
@@ -512,7 +512,7 @@ def render_header(info, args, started, load):
         "in parallel).",
         "- peak mem: the largest extra resident memory (RSS) the method's process held during "
         "fit + predict, above its RSS after imports and data loading (the kernel's peak-RSS "
-        "mark is reset there, then `ru_maxrss` − baseline).",
+        "mark is reset there with /proc/self/clear_refs; then VmHWM − baseline).",
     ])
 
 
@@ -532,9 +532,9 @@ def build_parser():
     p.add_argument("--subset-slow", type=int, default=0, metavar="N",
                    help="train the slow methods (scikit-multilearn) on the first N training "
                         "documents only (0: all, the default)")
-    p.add_argument("--featurizer", default="auto", choices=["auto", "mlkit", "standin"],
-                   help="shared features: mlkit.TfidfFeaturizer() or the stand-in "
-                        "TfidfVectorizer (auto: mlkit's when importable)")
+    p.add_argument("--featurizer", default="mlkit", choices=["mlkit", "standin"],
+                   help="shared features: mlkit.TfidfFeaturizer() (default) or the stand-in "
+                        "TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)")
     p.add_argument("--refresh-features", action="store_true",
                    help="recompute the cached shared features")
     p.add_argument("--no-br-vs-ovr", dest="br_vs_ovr", action="store_false",
@@ -577,15 +577,14 @@ def main(argv=None):
     sections, raw = [], {"machine": info, "argv": sys.argv, "datasets": {}}
     for dataset in datasets:
         log(f"[{dataset}]")
-        feats = common.load_features(dataset, args.data_dir, featurizer=args.featurizer,
-                                     refresh=args.refresh_features, log=log)
-        meta = feats["meta"]
-        del feats
-        results = [_run_method(m, dataset, args, log) for m in methods]
+        features_dir = common.prepare_features(dataset, args.data_dir, featurizer=args.featurizer,
+                                               refresh=args.refresh_features, log=log)
+        meta = common.read_features(features_dir)["meta"]
+        results = [_run_method(m, dataset, features_dir, args, log) for m in methods]
         brovr = None
         if args.br_vs_ovr:
             try:
-                brovr = _br_vs_ovr(dataset, args, log)
+                brovr = _br_vs_ovr(features_dir, args, log)
             except Exception as exc:  # noqa: BLE001 -- reported in the table
                 brovr = {"error": f"{type(exc).__name__}: {exc}"}
                 log(f"  ! BR vs OvR: {brovr['error']}")

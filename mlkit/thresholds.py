@@ -148,6 +148,13 @@ def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=2, shrinka
     >>> f1_optimal_thresholds(y, s, min_positives=1)
     array([0.5, 0.5])
     """
+    return _f1_optimal_thresholds(y_true, y_score, beta=beta, min_positives=min_positives,
+                                  shrinkage=shrinkage, min_f1=min_f1, fallback=fallback)[0]
+
+
+def _f1_optimal_thresholds(y_true, y_score, *, beta, min_positives, shrinkage, min_f1,
+                           fallback):
+    """:func:`f1_optimal_thresholds` plus the mask of labels that were tuned."""
     Y, S = _check_scores_and_labels(y_true, y_score)
     _check_nonneg(min_positives, "min_positives")
     _check_nonneg(shrinkage, "shrinkage")
@@ -156,12 +163,14 @@ def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=2, shrinka
         fallback = global_threshold(Y, S, metric="f1_micro", beta=beta)
     fallback = float(fallback)
     thresholds = np.full(Y.shape[1], fallback)
+    tuned = np.zeros(Y.shape[1], dtype=bool)
     for j in range(Y.shape[1]):
         t, best, n_pos = _best_fbeta_cut(Y[:, j], S[:, j], beta)
         if n_pos == 0 or n_pos < min_positives or best < min_f1 or not np.isfinite(t):
             continue
         thresholds[j] = (n_pos * t + shrinkage * fallback) / (n_pos + shrinkage)
-    return thresholds
+        tuned[j] = True
+    return thresholds, tuned
 
 
 def _check_nonneg(value, name):
@@ -478,7 +487,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
     at_least_one_ : bool
         Whether the at-least-one rule is applied.
     tuned_labels_ : ndarray of bool
-        Labels whose threshold was tuned (not the fallback).
+        Labels whose threshold was tuned; the others (too few positives, or
+        best held-out F1 below ``min_f1``) use ``global_threshold_``.
     oof_scores_ : ndarray of shape (n_samples, n_labels)
         The held-out scores thresholds were chosen on.
     cv_score_ : float
@@ -650,9 +660,9 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             t = np.full(Y.shape[1], g)
             self.tuned_labels_ = np.zeros(Y.shape[1], dtype=bool)
         else:
-            t = f1_optimal_thresholds(Y, S, min_positives=self.min_positives,
-                                      shrinkage=self.shrinkage, min_f1=self.min_f1, fallback=g)
-            self.tuned_labels_ = t != g
+            t, self.tuned_labels_ = _f1_optimal_thresholds(
+                Y, S, beta=1.0, min_positives=self.min_positives, shrinkage=self.shrinkage,
+                min_f1=self.min_f1, fallback=g)
         self.thresholds_ = t
         Yb = Y.astype(bool)
         score_off = _decisions_metric(

@@ -192,7 +192,7 @@ def test_tuner_attributes_are_consistent(tuned, goemotions_tfidf):
     rare = d.Y_train.sum(axis=0) < tuner.min_positives
     assert rare.any() and (~rare).any()
     assert not tuner.tuned_labels_[rare].any()
-    np.testing.assert_array_equal(tuner.tuned_labels_, tuner.thresholds_ != g)
+    np.testing.assert_allclose(tuner.thresholds_[~tuner.tuned_labels_], g)
     np.testing.assert_allclose(tuner.thresholds_[rare], g)
     assert not np.allclose(tuner.thresholds_[~rare], g)
     # predict applies the thresholds to the refitted estimator's scores
@@ -207,7 +207,7 @@ def test_min_positives_and_shrinkage(goemotions_tfidf):
     d = goemotions_tfidf
     X, Y = d.X_train[:800], d.Y_train[:800]
     t = ThresholdTuner(BinaryRelevance(_svc()), cv=3, min_positives=20, shrinkage=0.0,
-                       random_state=0)
+                       min_f1=0.0, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         t.fit(X, Y)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
 
 def _liblinear_lr():
-    return LogisticRegression(solver="liblinear", random_state=0)
+    return LogisticRegression(solver="liblinear", C=10.0, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +317,7 @@ def tiny():
         (lambda Y: Y[:, 0], ValueError, r"Y is 1-D with 30 values.*reshape\(-1, 1\)"),
         (lambda Y: np.where(Y, np.nan, 0.0), ValueError, r"NaN or infinity.*Fill missing"),
         (lambda Y: Y.astype(str), TypeError, r"dtype <U\d+; expected a 0/1 indicator"),
-        (lambda Y: None, ValueError, r"Y is None"),
+        (lambda Y: None, ValueError, r"requires y to be passed, but the target y is None"),
         (lambda Y: Y[:, :0], ValueError, r"0 label columns"),
         (lambda Y: [["a"], [1.5]] * 15, TypeError, r"label 1\.5 of type float"),
     ],
