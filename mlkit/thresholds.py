@@ -232,12 +232,10 @@ def global_threshold(y_true, y_score, *, metric="f1_micro", beta=1.0, n_candidat
     """
     Y, S = _check_scores_and_labels(y_true, y_score)
     _check_metric(metric)
+    if Y.sum() == 0:  # nothing to find: predict nothing
+        return float(S.max() + max(1.0, abs(S.max())) * 1e-6)
     if metric == "f1_micro":
-        y = Y.ravel()
-        s = S.ravel()
-        if y.sum() == 0:
-            return float(s.max() + max(1.0, abs(s.max())) * 1e-6)
-        t, _, _ = _best_fbeta_cut(y, s, beta)
+        t, _, _ = _best_fbeta_cut(Y.ravel(), S.ravel(), beta)
         return float(t)
     flat = np.unique(S.ravel())
     if flat.size > n_candidates:
