@@ -332,6 +332,66 @@ def apply_thresholds(y_score, thresholds, *, at_least_one=False, top_k=None):
     return D
 
 
+def _platt_fit(Y, S, max_iter=100):
+    """One sigmoid per label, ``P = 1 / (1 + exp(-(a * z + b)))`` on standardized scores.
+
+    Platt (1999) with his smoothed targets, solved for all labels at once by
+    Newton's method with step halving. Returns an array of shape (n_labels, 4):
+    a, b, and the mean and scale used to standardize the scores.
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    S = np.asarray(S, dtype=np.float64)
+    n, L = S.shape
+    mu = S.mean(axis=0)
+    sd = S.std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = (S - mu) / sd
+    n_pos = Y.sum(axis=0)
+    T = np.where(Y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n - n_pos + 2))
+    a = np.ones(L)
+    b = np.log((n_pos + 1) / (n - n_pos + 1))
+
+    def loss(a, b):
+        F = Z * a + b
+        return (np.logaddexp(0, F) - T * F).sum(axis=0)
+
+    current = loss(a, b)
+    for _ in range(max_iter):
+        F = Z * a + b
+        P = 0.5 * (1 + np.tanh(0.5 * F))
+        G = P - T
+        W = P * (1 - P) + 1e-12
+        ga, gb = (G * Z).sum(axis=0), G.sum(axis=0)
+        haa, hab, hbb = (W * Z * Z).sum(axis=0) + 1e-9, (W * Z).sum(axis=0), W.sum(axis=0) + 1e-9
+        det = haa * hbb - hab * hab
+        da = -(hbb * ga - hab * gb) / det
+        db = -(haa * gb - hab * ga) / det
+        step = np.ones(L)
+        for _ in range(30):
+            new = loss(a + step * da, b + step * db)
+            bad = new > current + 1e-12
+            if not bad.any():
+                break
+            step[bad] *= 0.5
+        a, b = a + step * da, b + step * db
+        improvement = current - new
+        current = np.minimum(current, new)
+        if np.all(np.abs(improvement) < 1e-10 * (1 + np.abs(current))):
+            break
+    # a decreasing sigmoid means the scores carry no usable signal for that label
+    # (e.g. too few positives): predict its smoothed base rate instead
+    flat = a < 0
+    a[flat] = 0.0
+    b[flat] = np.log((n_pos[flat] + 1) / (n - n_pos[flat] + 1))
+    return np.column_stack([a, b, mu, sd])
+
+
+def _platt_transform(S, calibration):
+    a, b, mu, sd = calibration.T
+    F = (np.asarray(S, dtype=np.float64) - mu) / sd * a + b
+    return 0.5 * (1 + np.tanh(0.5 * F))
+
+
 # --------------------------------------------------------------------------
 # The meta-estimator
 # --------------------------------------------------------------------------
@@ -489,6 +549,10 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         best held-out F1 below ``min_f1``) use ``global_threshold_``.
     oof_scores_ : ndarray of shape (n_samples, n_labels)
         The held-out scores thresholds were chosen on.
+    calibration_ : ndarray of shape (n_labels, 4) or None
+        Per-label sigmoid (Platt scaling) fitted on the held-out decision
+        values, used by ``predict_proba`` when the estimator has no
+        ``predict_proba`` of its own; None otherwise.
     cv_score_ : float
         ``metric`` of the thresholded held-out scores.
     response_method_ : str
@@ -639,6 +703,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.response_method_ = method
         self.oof_scores_ = oof
         self._tune(Yd, oof)
+        self._fit_calibration(Yd, oof)
         if names is None:
             fitted_names = getattr(self.estimator_, "classes_", None)
             if fitted_names is not None and len(fitted_names) == Yd.shape[1]:
@@ -677,6 +742,13 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 Yb, apply_thresholds(S, t, at_least_one=self.at_least_one_,
                                      top_k=self.top_k).astype(bool), self.metric)
 
+    def _fit_calibration(self, Y, S):
+        if self.response_method_ == "decision_function" and not _has_method(
+                self.estimator_, "predict_proba"):
+            self.calibration_ = _platt_fit(Y, S)
+        else:
+            self.calibration_ = None
+
     def _tuned_scores(self, X):
         check_is_fitted(self, "thresholds_")
         if isinstance(X, str):
@@ -704,16 +776,32 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
         return check
 
-    @available_if(_estimator_has("predict_proba"))
+    def _has_proba(self):
+        est = getattr(self, "estimator_", self.estimator)
+        if _has_method(est, "predict_proba"):
+            return True
+        return _has_method(est, "decision_function")
+
+    @available_if(_has_proba)
     def predict_proba(self, X):
-        """The estimator's probabilities (thresholds do not change them).
+        """Probability of each label.
+
+        The estimator's own ``predict_proba`` when it has one. Otherwise
+        (e.g. ``LinearSVC``) the decision values are mapped through one
+        sigmoid per label fitted on the held-out scores (Platt scaling), so
+        the probabilities are calibrated on data the model did not train on.
+        Thresholds do not change them; ``predict`` uses the thresholds.
 
         Returns
         -------
         P : ndarray of shape (n_samples, n_labels)
         """
         check_is_fitted(self, "thresholds_")
-        return _scores(self.estimator_, _indexable(X), "predict_proba")
+        X = _indexable(X)
+        if _has_method(self.estimator_, "predict_proba"):
+            return _scores(self.estimator_, X, "predict_proba")
+        return _platt_transform(_scores(self.estimator_, X, "decision_function"),
+                                self.calibration_)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):

@@ -391,3 +391,37 @@ def test_skmultilearn_linear_svc_with_mlkit_metrics_and_splitters(frequent6):
     # LinearSVC has no scores: the tuner cannot threshold it, and says which method is missing
     with pytest.raises(TypeError, match="neither decision_function nor predict_proba"):
         ThresholdTuner(est, cv=3).fit(X, Y)
+
+
+def test_predict_proba_is_calibrated_on_held_out_scores(tuned, goemotions_tfidf):
+    # LinearSVC has no predict_proba: the tuner maps decision values through one sigmoid per
+    # label fitted on the out-of-fold scores (Platt scaling)
+    d = goemotions_tfidf
+    _, tuner = tuned
+    assert not hasattr(tuner.estimator_, "predict_proba")
+    assert tuner.calibration_.shape == (d.Y_train.shape[1], 4)
+    P = tuner.predict_proba(d.X_test)
+    assert P.shape == d.Y_test.shape and np.all((P >= 0) & (P <= 1))
+    # monotone in the decision values, label by label
+    S = tuner.decision_function(d.X_test)
+    for j in range(S.shape[1]):
+        order = np.argsort(S[:, j], kind="stable")
+        assert np.all(np.diff(P[order, j]) >= -1e-12)
+    # calibrated: predicted probability mass matches the observed positives, and the Brier
+    # score beats the constant predictor that knows each label's base rate
+    assert abs(P.sum() - d.Y_test.sum()) < 0.35 * d.Y_test.sum()
+    base = d.Y_train.mean(axis=0)
+    brier = ((P - d.Y_test) ** 2).mean()
+    brier_const = ((base - d.Y_test) ** 2).mean()
+    assert brier < brier_const
+
+
+def test_platt_fit_recovers_a_known_sigmoid():
+    from mlkit.thresholds import _platt_fit, _platt_transform
+
+    rng = np.random.RandomState(0)
+    s = rng.normal(size=(20000, 2)) * [1.0, 3.0]
+    true_p = 1 / (1 + np.exp(-(2.0 * s + [-1.0, 0.5])))
+    y = (rng.uniform(size=s.shape) < true_p).astype(int)
+    p = _platt_transform(s, _platt_fit(y, s))
+    assert np.abs(p - true_p).max() < 0.03
