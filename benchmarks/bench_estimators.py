@@ -9,7 +9,7 @@ texts and featurizes itself.
 Each method runs in its own fresh Python process (``subprocess`` re-invoking
 this script), so its peak memory is its own: the child loads its inputs,
 resets the kernel's peak-RSS mark to the current RSS, fits, predicts, and
-reports ``ru_maxrss - baseline``. See ``benchmarks/README.md``.
+reports the peak RSS (VmHWM) minus that baseline. See ``benchmarks/README.md``.
 
 Run ``python benchmarks/bench_estimators.py --help`` for the options, e.g.::
 
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -185,7 +186,13 @@ METHODS = {
         "predict time includes featurizing the test texts",
         _mlkit_tfidf,
     ),
-    "mlkit-br-svc": ("mlkit `BinaryRelevance(LinearSVC())`", "features", False, "", _mlkit_br(_svc)),
+    "mlkit-br-svc": (
+        "mlkit `BinaryRelevance(LinearSVC())`",
+        "features",
+        False,
+        "",
+        _mlkit_br(_svc),
+    ),
     "mlkit-br-lr": (
         "mlkit `BinaryRelevance(LogisticRegression())`",
         "features",
@@ -252,11 +259,21 @@ def _short_path(filename):
     """Path from the package directory on (``libmultilabel/linear/linear.py``)."""
     parts = Path(filename).parts
     if "site-packages" in parts:
-        return "/".join(parts[parts.index("site-packages") + 1:])
+        return "/".join(parts[parts.index("site-packages") + 1 :])
     try:
         return str(Path(filename).resolve().relative_to(Path(__file__).resolve().parent.parent))
     except ValueError:
         return filename
+
+
+def _summarize_warnings(caught):
+    """{"Category: first line of message": count} of the warnings fit/predict raised."""
+    counts = {}
+    for w in caught:
+        first = str(w.message).strip().splitlines()[0] if str(w.message).strip() else ""
+        key = f"{w.category.__name__}: {first[:160]}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _subset_rows(Y, n):
@@ -293,15 +310,21 @@ def _child(spec_path):
             result["subset"] = len(rows)
         result["n_train"] = int(len(Y_train))
 
+        # LibMultiLabel's cost-sensitive CV folds come from the global numpy RNG
+        # (np.random.permutation): seed it so reruns give the same model.
+        np.random.seed(0)
         mem = common.peak_rss_tracker()
         result["baseline_mb"] = round(mem.baseline_mb, 1)
         result["hwm_reset"] = mem.reset
-        c0, t0 = time.process_time(), time.perf_counter()
-        model.fit(X_train, Y_train)
-        t1, c1 = time.perf_counter(), time.process_time()
-        Y_pred = model.predict(X_test)
-        t2 = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            c0, t0 = time.process_time(), time.perf_counter()
+            model.fit(X_train, Y_train)
+            t1, c1 = time.perf_counter(), time.process_time()
+            Y_pred = model.predict(X_test)
+            t2 = time.perf_counter()
         result["peak_mb"] = round(mem.peak_mb(), 1)
+        result["warnings"] = _summarize_warnings(caught)
         result["fit_s"] = t1 - t0
         result["fit_cpu_s"] = c1 - c0
         result["predict_s"] = t2 - t1
@@ -313,8 +336,11 @@ def _child(spec_path):
     except BaseException as exc:  # noqa: BLE001 -- the parent reports it
         result["ok"] = False
         result["error"] = f"{type(exc).__name__}: {exc}"
-        frames = [f for f in traceback.extract_tb(exc.__traceback__)
-                  if not any(s in f.filename for s in ("/numpy/", "/scipy/"))]
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if not any(s in f.filename for s in ("/numpy/", "/scipy/"))
+        ]
         if frames:
             f = frames[-1]
             result["where"] = f"{_short_path(f.filename)}:{f.lineno} `{(f.line or '').strip()}`"
@@ -348,33 +374,45 @@ def _run_method(method, dataset, features_dir, args, log):
         cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", str(spec_path)]
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout,
-                                  env=_child_env(args))
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=args.timeout, env=_child_env(args)
+            )
         except subprocess.TimeoutExpired:
-            return {"method": method, "dataset": dataset, "ok": False,
-                    "error": f"timed out after {args.timeout} s (--timeout)"}
+            return {
+                "method": method,
+                "dataset": dataset,
+                "ok": False,
+                "error": f"timed out after {args.timeout} s (--timeout)",
+            }
         wall = time.perf_counter() - t0
         if Path(spec["result_path"]).exists():
             res = json.loads(Path(spec["result_path"]).read_text())
         else:
             tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
-            res = {"method": method, "dataset": dataset, "ok": False,
-                   "error": f"child exited with code {proc.returncode}: {' | '.join(tail)}"}
+            res = {
+                "method": method,
+                "dataset": dataset,
+                "ok": False,
+                "error": f"child exited with code {proc.returncode}: {' | '.join(tail)}",
+            }
     res["process_wall_s"] = wall
     if not res["ok"]:
         log(f"  ! {method}: {res['error']}")
     else:
         p1 = "n/a" if res["p_at_1"] is None else f"{res['p_at_1']:.4f}"
-        log(f"  {method}: micro-F1 {res['micro_f1']:.4f} macro-F1 {res['macro_f1']:.4f} "
+        log(
+            f"  {method}: micro-F1 {res['micro_f1']:.4f} macro-F1 {res['macro_f1']:.4f} "
             f"P@1 {p1} fit {res['fit_s']:.2f}s predict {res['predict_s']:.2f}s "
-            f"peak {res['peak_mb']:.0f} MB")
+            f"peak {res['peak_mb']:.0f} MB"
+        )
     return res
 
 
 def _br_vs_ovr(features_dir, args, log):
     """Fit time of mlkit BR(LinearSVC) vs sklearn OvR(LinearSVC), n_jobs None and 2."""
-    import mlkit
     from sklearn.multiclass import OneVsRestClassifier
+
+    import mlkit
 
     feats = common.read_features(features_dir)
     X, Y = feats["X_train"], feats["Y_train"]
@@ -391,12 +429,18 @@ def _br_vs_ovr(features_dir, args, log):
                 t0 = time.perf_counter()
                 est.fit(X, Y)
                 times[name].append(time.perf_counter() - t0)
-        row = {"n_jobs": n_jobs, "br_times": times["br"], "ovr_times": times["ovr"],
-               "br_median": statistics.median(times["br"]),
-               "ovr_median": statistics.median(times["ovr"])}
+        row = {
+            "n_jobs": n_jobs,
+            "br_times": times["br"],
+            "ovr_times": times["ovr"],
+            "br_median": statistics.median(times["br"]),
+            "ovr_median": statistics.median(times["ovr"]),
+        }
         row["ratio"] = row["br_median"] / row["ovr_median"]
-        log(f"  BR vs OvR n_jobs={n_jobs}: BR {row['br_median']:.2f}s OvR {row['ovr_median']:.2f}s "
-            f"ratio {row['ratio']:.2f}")
+        log(
+            f"  BR vs OvR n_jobs={n_jobs}: BR {row['br_median']:.2f}s OvR {row['ovr_median']:.2f}s "
+            f"ratio {row['ratio']:.2f}"
+        )
         rows.append(row)
     return rows
 
@@ -446,14 +490,21 @@ def render_dataset(dataset, meta, results, brovr, args):
         title, kind, slow, note, _ = METHODS[r["method"]]
         notes = [note] if note else []
         if r.get("subset"):
-            notes.insert(0, f"**trained on {r['subset']:,} training documents only** "
-                            f"(`--subset-slow {args.subset_slow}`: the first {args.subset_slow:,} plus "
-                            "the first positive of each label they lack); full test set")
+            notes.insert(
+                0,
+                f"**trained on {r['subset']:,} training documents only** "
+                f"(`--subset-slow {args.subset_slow}`: the first {args.subset_slow:,} plus "
+                "the first positive of each label they lack); full test set",
+            )
         if not r.get("ok"):
             where = f" at {_md_escape(r['where'])}" if r.get("where") else ""
             notes.insert(0, f"**failed**: `{_md_escape(r['error'])[:400]}`{where}")
-            lines.append(f"| {title} | — | — | — | — | — | — | — | — | — | — | {'; '.join(notes)} |")
+            lines.append(
+                f"| {title} | — | — | — | — | — | — | — | — | — | — | {'; '.join(notes)} |"
+            )
             continue
+        for text, count in (r.get("warnings") or {}).items():
+            notes.append(f"{count}× `{_md_escape(text)}`")
         if r.get("hwm_reset") is False:
             notes.append("peak mem: high-water mark could not be reset (may under-report)")
         lines.append(
@@ -488,32 +539,34 @@ def render_dataset(dataset, meta, results, brovr, args):
 
 def render_header(info, args, started, load):
     cmd = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
-    return "\n".join([
-        "# mlkit estimator benchmark",
-        "",
-        f"- command: `{cmd}`",
-        f"- date: {started:%Y-%m-%d %H:%M:%S %Z} (took {load['elapsed_min']:.1f} min)",
-        f"- machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, {info['os']}; "
-        f"load average {load['start']:.2f} at start, {load['end']:.2f} at end",
-        f"- software: Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
-        f"scikit-learn {info['scikit-learn']}, scikit-multilearn {info['scikit-multilearn']}, "
-        f"libmultilabel {info['libmultilabel']} (liblinear-multicore {info['liblinear-multicore']}), "
-        f"mlkit {info['mlkit']} at commit {info['mlkit_commit']}",
-        f"- LinearSVC: `LinearSVC({', '.join(f'{k}={v!r}' for k, v in SVC_PARAMS.items())})`; "
-        f"LogisticRegression: `LogisticRegression({', '.join(f'{k}={v!r}' for k, v in LR_PARAMS.items())})`; "
-        f"LibMultiLabel options: `{LML_OPTIONS!r}` (liblinear `-s 1`, C=1, no bias)",
-        f"- environment of the method processes: OMP_WAIT_POLICY="
-        f"{_child_env(args).get('OMP_WAIT_POLICY', '(unset)')}; other thread settings unchanged",
-        "- metrics on the test split: micro-F1 and macro-F1 of the 0/1 predictions "
-        "(zero_division=0); P@1 = share of test documents whose top-scored label is correct "
-        "(from decision_function / predict_proba / LibMultiLabel decision values).",
-        "- fit / predict: wall-clock seconds, one run each, each method in a fresh process; "
-        "fit CPU: CPU seconds of all threads of that process during fit (> fit means it ran "
-        "in parallel).",
-        "- peak mem: the largest extra resident memory (RSS) the method's process held during "
-        "fit + predict, above its RSS after imports and data loading (the kernel's peak-RSS "
-        "mark is reset there with /proc/self/clear_refs; then VmHWM − baseline).",
-    ])
+    return "\n".join(
+        [
+            "# mlkit estimator benchmark",
+            "",
+            f"- command: `{cmd}`",
+            f"- date: {started:%Y-%m-%d %H:%M:%S %Z} (took {load['elapsed_min']:.1f} min)",
+            f"- machine: {info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, {info['os']}; "
+            f"load average {load['start']:.2f} at start, {load['end']:.2f} at end",
+            f"- software: Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
+            f"scikit-learn {info['scikit-learn']}, scikit-multilearn {info['scikit-multilearn']}, "
+            f"libmultilabel {info['libmultilabel']} (liblinear-multicore {info['liblinear-multicore']}), "
+            f"mlkit {info['mlkit']} at commit {info['mlkit_commit']}",
+            f"- LinearSVC: `LinearSVC({', '.join(f'{k}={v!r}' for k, v in SVC_PARAMS.items())})`; "
+            f"LogisticRegression: `LogisticRegression({', '.join(f'{k}={v!r}' for k, v in LR_PARAMS.items())})`; "
+            f"LibMultiLabel options: `{LML_OPTIONS!r}` (liblinear `-s 1`, C=1, no bias)",
+            f"- environment of the method processes: OMP_WAIT_POLICY="
+            f"{_child_env(args).get('OMP_WAIT_POLICY', '(unset)')}; other thread settings unchanged",
+            "- metrics on the test split: micro-F1 and macro-F1 of the 0/1 predictions "
+            "(zero_division=0); P@1 = share of test documents whose top-scored label is correct "
+            "(from decision_function / predict_proba / LibMultiLabel decision values).",
+            "- fit / predict: wall-clock seconds, one run each, each method in a fresh process; "
+            "fit CPU: CPU seconds of all threads of that process during fit (> fit means it ran "
+            "in parallel).",
+            "- peak mem: the largest extra resident memory (RSS) the method's process held during "
+            "fit + predict, above its RSS after imports and data loading (the kernel's peak-RSS "
+            "mark is reset there with /proc/self/clear_refs; then VmHWM − baseline).",
+        ]
+    )
 
 
 # --------------------------------------------------------------------- main
@@ -526,28 +579,60 @@ def build_parser():
         epilog="methods: " + ", ".join(METHODS),
     )
     p.add_argument("--dataset", default="all", choices=[*common.DATASETS, "all"])
-    p.add_argument("--methods", nargs="+", default=["all"], metavar="METHOD",
-                   help="method keys (space- or comma-separated) or 'all'; see the list below")
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        default=["all"],
+        metavar="METHOD",
+        help="method keys (space- or comma-separated) or 'all'; see the list below",
+    )
     p.add_argument("--data-dir", type=Path, default=Path("/work/shared/data"))
-    p.add_argument("--subset-slow", type=int, default=0, metavar="N",
-                   help="train the slow methods (scikit-multilearn) on the first N training "
-                        "documents only (0: all, the default)")
-    p.add_argument("--featurizer", default="mlkit", choices=["mlkit", "standin"],
-                   help="shared features: mlkit.TfidfFeaturizer() (default) or the stand-in "
-                        "TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)")
-    p.add_argument("--refresh-features", action="store_true",
-                   help="recompute the cached shared features")
-    p.add_argument("--no-br-vs-ovr", dest="br_vs_ovr", action="store_false",
-                   help="skip the BinaryRelevance vs OneVsRestClassifier timing section")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="repeats of each fit in the BR-vs-OvR section (median reported)")
-    p.add_argument("--timeout", type=int, default=3600,
-                   help="seconds after which one method's process is killed")
-    p.add_argument("--omp-wait-policy", default="passive", choices=["passive", "active", "default"],
-                   help="OMP_WAIT_POLICY of the method processes (default: passive). "
-                        "LibMultiLabel's liblinear-multicore threads busy-wait under the "
-                        "OpenMP default, which on a machine with other load made "
-                        "train_cost_sensitive ~15x slower; 'default' leaves it unset")
+    p.add_argument(
+        "--subset-slow",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train the slow methods (scikit-multilearn) on the first N training "
+        "documents plus the first positive of each label they lack (0: all, "
+        "the default); the test set stays complete",
+    )
+    p.add_argument(
+        "--featurizer",
+        default="mlkit",
+        choices=["mlkit", "standin"],
+        help="shared features: mlkit.TfidfFeaturizer() (default) or the stand-in "
+        "TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)",
+    )
+    p.add_argument(
+        "--refresh-features", action="store_true", help="recompute the cached shared features"
+    )
+    p.add_argument(
+        "--no-br-vs-ovr",
+        dest="br_vs_ovr",
+        action="store_false",
+        help="skip the BinaryRelevance vs OneVsRestClassifier timing section",
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="repeats of each fit in the BR-vs-OvR section (median reported)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=int,
+        default=3600,
+        help="seconds after which one method's process is killed",
+    )
+    p.add_argument(
+        "--omp-wait-policy",
+        default="passive",
+        choices=["passive", "active", "default"],
+        help="OMP_WAIT_POLICY of the method processes (default: passive). "
+        "LibMultiLabel's liblinear-multicore threads busy-wait under the "
+        "OpenMP default, which on a machine with other load made "
+        "train_cost_sensitive ~15x slower; 'default' leaves it unset",
+    )
     p.add_argument("--out", type=Path, help="also write the markdown report to this file")
     p.add_argument("--json", type=Path, help="also write the raw results as JSON")
     p.add_argument("--_child", help=argparse.SUPPRESS)
@@ -577,8 +662,13 @@ def main(argv=None):
     sections, raw = [], {"machine": info, "argv": sys.argv, "datasets": {}}
     for dataset in datasets:
         log(f"[{dataset}]")
-        features_dir = common.prepare_features(dataset, args.data_dir, featurizer=args.featurizer,
-                                               refresh=args.refresh_features, log=log)
+        features_dir = common.prepare_features(
+            dataset,
+            args.data_dir,
+            featurizer=args.featurizer,
+            refresh=args.refresh_features,
+            log=log,
+        )
         meta = common.read_features(features_dir)["meta"]
         results = [_run_method(m, dataset, features_dir, args, log) for m in methods]
         brovr = None
@@ -590,8 +680,11 @@ def main(argv=None):
                 log(f"  ! BR vs OvR: {brovr['error']}")
         raw["datasets"][dataset] = {"meta": meta, "results": results, "br_vs_ovr": brovr}
         sections.append(render_dataset(dataset, meta, results, brovr, args))
-    load = {"start": load_start, "end": os.getloadavg()[0],
-            "elapsed_min": (time.perf_counter() - t_start) / 60}
+    load = {
+        "start": load_start,
+        "end": os.getloadavg()[0],
+        "elapsed_min": (time.perf_counter() - t_start) / 60,
+    }
     report = render_header(info, args, started, load) + "\n\n" + "\n\n".join(sections) + "\n"
     print(report)
     if args.out:
