@@ -1,0 +1,39 @@
+"""Quality targets of the default model on the full datasets (slow: ``make test-slow``).
+
+These guard the headline numbers of benchmarks/RESULTS.md against regressions:
+``make_classifier("tfidf")`` trained on the training split, scored on the test split.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+import mlkit
+from mlkit import metrics
+from mlkit.datasets import load_goemotions, load_reuters
+
+pytestmark = pytest.mark.slow
+
+
+def _fit_and_score(train, test):
+    model = mlkit.make_classifier("tfidf").fit(train.data, train.target)
+    pred = model.predict(test.data)
+    return (metrics.f1_score(test.target, pred, average="micro"),
+            metrics.f1_score(test.target, pred, average="macro"))
+
+
+def test_reuters_targets():
+    root = os.environ.get("MLKIT_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"
+    path = Path(root) / "reuters21578"
+    if not (path / "aptemod_train.jsonl.gz").exists():
+        pytest.skip(f"Reuters ApteMod not found in {path}; set MLKIT_DATA_DIR")
+    micro, macro = _fit_and_score(load_reuters(path, "train"), load_reuters(path, "test"))
+    # measured 0.886 / 0.586; the core issue's targets are 0.87 / 0.58
+    assert micro >= 0.87 and macro >= 0.58, (micro, macro)
+
+
+def test_goemotions_targets():
+    micro, macro = _fit_and_score(load_goemotions("train"), load_goemotions("test"))
+    # measured 0.562 / 0.485; the core issue's target is macro-F1 >= 0.48
+    assert macro >= 0.48 and micro >= 0.55, (micro, macro)
