@@ -17,24 +17,20 @@ import numpy as np
 __all__ = ["main"]
 
 
-def _positive_int(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number
+def _int_at_least(minimum):
+    """argparse type: an integer >= ``minimum``."""
 
+    def parse(value):
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {minimum}, got {value!r}") from None
+        return number
 
-def _non_negative_int(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value!r}")
-    return number
+    return parse
 
 
 def _parser():
@@ -48,13 +44,13 @@ def _parser():
     )
     parser.add_argument(
         "--n-examples",
-        type=_non_negative_int,
+        type=_int_at_least(0),
         default=5,
         help="number of test predictions to show (default: 5)",
     )
     parser.add_argument(
         "--max-train",
-        type=_positive_int,
+        type=_int_at_least(1),
         default=None,
         help="train on the first N training texts only, for a quicker run (default: all)",
     )

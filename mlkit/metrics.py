@@ -47,6 +47,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 
 from mlkit import _compat
 from mlkit._labels import check_label_matrix
+from mlkit._outputs import dense_label_scores
 
 __all__ = [
     # threshold metrics
@@ -1388,22 +1389,7 @@ def _estimator_scores(estimator, X):
             "ranking metrics cannot score it. Use a threshold metric such as 'f1_micro', or an "
             "estimator that outputs scores."
         )
-    if isinstance(out, list):  # scikit-learn multi-output: one (n, n_classes) array per label
-        classes = getattr(estimator, "classes_", None)
-        cols = []
-        for j, p in enumerate(out):
-            p = np.asarray(p)
-            cls = None if classes is None or len(classes) != len(out) else list(classes[j])
-            if cls is not None and 1 in cls:
-                cols.append(p[:, cls.index(1)])
-            elif cls is not None:  # label never positive in training
-                cols.append(np.zeros(p.shape[0]))
-            else:
-                cols.append(p[:, -1])
-        out = np.column_stack(cols)
-    if sp.issparse(out):
-        out = out.toarray()
-    return out
+    return dense_label_scores(out, estimator)
 
 
 def _estimator_decisions(estimator, X):

@@ -29,6 +29,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._labels import check_label_matrix
+from ._outputs import dense_label_scores
 from .transforms._base import MultiLabelClassifierMixin
 
 __all__ = [
@@ -433,15 +434,7 @@ def _response_method(estimator, response_method):
 
 
 def _scores(estimator, X, method):
-    out = getattr(estimator, method)(X)
-    if sp.issparse(out):  # e.g. scikit-multilearn returns sparse probabilities
-        out = out.toarray()
-    if isinstance(out, list):  # scikit-learn's list of (n, 2) arrays
-        out = np.column_stack([o[:, 1] for o in out])
-    out = np.asarray(out, dtype=np.float64)
-    if out.ndim == 1:
-        out = out.reshape(-1, 1)
-    return out
+    return dense_label_scores(getattr(estimator, method)(X), estimator)
 
 
 def _fit_fold(estimator, X, Y, train, test, method, fit_params):

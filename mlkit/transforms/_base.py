@@ -3,6 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
 
 from .._compat import validate_data
@@ -73,11 +74,9 @@ class MultiLabelClassifierMixin(ClassifierMixin):
         rows whose every label is right, which is rarely what multi-label users
         optimize; micro-F1 is the usual headline metric.
         """
-        from sklearn.metrics import f1_score
+        from ..metrics import f1_score
 
-        Y, _ = check_label_matrix(y)
-        return f1_score(Y, self.predict(X), average="micro", sample_weight=sample_weight,
-                        zero_division=0)
+        return f1_score(y, self.predict(X), average="micro", sample_weight=sample_weight)
 
 
 def _reject_raw_text(estimator, X):
@@ -114,8 +113,26 @@ def _num_samples_or_none(X):
             return None
 
 
-class _BaseMultiLabel(MultiLabelClassifierMixin, BaseEstimator):
-    pass
+def default_estimator():
+    """The binary classifier used when ``estimator=None``."""
+    return LogisticRegression(solver="liblinear", C=10.0)
+
+
+class ProblemTransformation(MultiLabelClassifierMixin, BaseEstimator):
+    """Base of the estimators built from a binary ``estimator`` (None: the default)."""
+
+    def _base_estimator(self):
+        return default_estimator() if self.estimator is None else self.estimator
+
+
+def base_estimator_has(method):
+    """``available_if`` check: the (default) base estimator offers ``method``."""
+
+    def check(self):
+        getattr(self._base_estimator(), method)
+        return True
+
+    return check
 
 
 def label_column(Y, j):

@@ -5,19 +5,21 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression, RidgeClassifier
+from sklearn.linear_model import RidgeClassifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import validate_data
-from ._base import CONSTANT_DECISION, _BaseMultiLabel, label_column, prepare_features
+from ._base import (
+    CONSTANT_DECISION,
+    ProblemTransformation,
+    base_estimator_has,
+    label_column,
+    prepare_features,
+)
 
 __all__ = ["BinaryRelevance"]
-
-
-def _default_estimator():
-    return LogisticRegression(solver="liblinear", C=10.0)
 
 
 class _ConstantLabel:
@@ -66,7 +68,7 @@ def _is_vectorizable(estimator):
     return type(estimator) is RidgeClassifier and estimator.class_weight is None
 
 
-class BinaryRelevance(_BaseMultiLabel):
+class BinaryRelevance(ProblemTransformation):
     """One binary classifier per label, fitted in parallel over labels.
 
     Every label gets a clone of ``estimator`` fitted on the same features.
@@ -132,9 +134,6 @@ class BinaryRelevance(_BaseMultiLabel):
     def __init__(self, estimator=None, *, n_jobs=None):
         self.estimator = estimator
         self.n_jobs = n_jobs
-
-    def _base_estimator(self):
-        return _default_estimator() if self.estimator is None else self.estimator
 
     def fit(self, X, Y, **fit_params):
         """Fit one binary classifier per label.
@@ -220,10 +219,9 @@ class BinaryRelevance(_BaseMultiLabel):
 
     def _has(method):
         def check(self):
-            if hasattr(self, "vectorized_") and self.vectorized_:
+            if getattr(self, "vectorized_", False):
                 return method == "decision_function"
-            getattr(self._base_estimator(), method)
-            return True
+            return base_estimator_has(method)(self)
 
         return check
 

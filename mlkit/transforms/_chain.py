@@ -2,7 +2,7 @@
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -10,8 +10,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import validate_data
-from ._base import MultiLabelClassifierMixin, label_column, prepare_features
-from ._binary_relevance import _ConstantLabel, _default_estimator, _fit_binary, _positive_column
+from ._base import ProblemTransformation, base_estimator_has, label_column, prepare_features
+from ._binary_relevance import _ConstantLabel, _fit_binary, _positive_column
 
 __all__ = ["ClassifierChain", "ClassifierChainEnsemble"]
 
@@ -35,7 +35,7 @@ def _append(X, column):
     return np.hstack([X, column])
 
 
-class ClassifierChain(MultiLabelClassifierMixin, BaseEstimator):
+class ClassifierChain(ProblemTransformation):
     """Binary classifiers linked in a chain: each sees the previous labels.
 
     The classifier for the ``k``-th label in ``order`` is trained on the
@@ -94,9 +94,6 @@ class ClassifierChain(MultiLabelClassifierMixin, BaseEstimator):
         self.cv = cv
         self.chain_method = chain_method
         self.random_state = random_state
-
-    def _base_estimator(self):
-        return _default_estimator() if self.estimator is None else self.estimator
 
     def _resolve_order(self, n_labels, random_state):
         if self.order is None:
@@ -183,14 +180,7 @@ class ClassifierChain(MultiLabelClassifierMixin, BaseEstimator):
         """
         return self._chain_outputs(X, "predict").astype(np.int64)
 
-    def _has(method):
-        def check(self):
-            getattr(self._base_estimator(), method)
-            return True
-
-        return check
-
-    @available_if(_has("predict_proba"))
+    @available_if(base_estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Probability of each label, from the chain.
 
@@ -200,7 +190,7 @@ class ClassifierChain(MultiLabelClassifierMixin, BaseEstimator):
         """
         return self._chain_outputs(X, "predict_proba")
 
-    @available_if(_has("decision_function"))
+    @available_if(base_estimator_has("decision_function"))
     def decision_function(self, X):
         """Decision value of each label, from the chain.
 
@@ -215,7 +205,7 @@ def _fit_chain(chain, X, Y, fit_params):
     return chain.fit(X, Y, **fit_params)
 
 
-class ClassifierChainEnsemble(MultiLabelClassifierMixin, BaseEstimator):
+class ClassifierChainEnsemble(ProblemTransformation):
     """Average of several classifier chains, each with a random label order.
 
     Parameters
@@ -289,15 +279,7 @@ class ClassifierChainEnsemble(MultiLabelClassifierMixin, BaseEstimator):
         )
         return np.mean(outs, axis=0)
 
-    def _has(method):
-        def check(self):
-            base = _default_estimator() if self.estimator is None else self.estimator
-            getattr(base, method)
-            return True
-
-        return check
-
-    @available_if(_has("predict_proba"))
+    @available_if(base_estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Mean of the chains' probabilities.
 
@@ -307,7 +289,7 @@ class ClassifierChainEnsemble(MultiLabelClassifierMixin, BaseEstimator):
         """
         return self._mean(X, "predict_proba")
 
-    @available_if(_has("decision_function"))
+    @available_if(base_estimator_has("decision_function"))
     def decision_function(self, X):
         """Mean of the chains' decision values.
 
