@@ -62,6 +62,7 @@ __all__ = [
     "coverage_error",
     "label_ranking_loss",
     "average_precision_score",
+    "precision_recall_curve_per_label",
     "roc_auc_score",
     "precision_at_k",
     "recall_at_k",
@@ -668,6 +669,56 @@ def average_precision_score(y_true, y_score, *, average="macro", sample_weight=N
     return _average_curve_metric(
         _skm.average_precision_score, "average precision", Y, S, average, w, False
     )
+
+
+def precision_recall_curve_per_label(y_true, y_score, *, labels=None):
+    """Precision-recall curve and average precision of each label.
+
+    Per label this is :func:`sklearn.metrics.precision_recall_curve` and
+    :func:`sklearn.metrics.average_precision_score`. Labels with no positive
+    in ``y_true`` have no curve and are left out of the result.
+
+    Parameters
+    ----------
+    y_true : array-like, sparse matrix, DataFrame or list of label collections
+        True labels.
+    y_score : array-like or sparse matrix of shape (n_samples, n_labels)
+        Scores, higher means more likely.
+    labels : sequence of int, default=None
+        Column indices of the labels to compute; all labels when None.
+
+    Returns
+    -------
+    curves : dict
+        ``{label_index: (precision, recall, average_precision)}`` in the
+        order of ``labels``; ``precision`` and ``recall`` are arrays as
+        scikit-learn returns them (recall decreasing).
+
+    Examples
+    --------
+    >>> from mlkit.metrics import precision_recall_curve_per_label
+    >>> curves = precision_recall_curve_per_label([[1, 0], [0, 0], [1, 1]],
+    ...                                           [[0.9, 0.2], [0.4, 0.1], [0.3, 0.6]])
+    >>> sorted(curves), round(curves[0][2], 4)
+    ([0, 1], 0.8333)
+    """
+    Y, S = _check_score_pair(y_true, y_score)
+    Y = Y.toarray() if sp.issparse(Y) else Y
+    n_labels = Y.shape[1]
+    if labels is None:
+        labels = range(n_labels)
+    curves = {}
+    for j in labels:
+        j = int(j)
+        if not 0 <= j < n_labels:
+            raise ValueError(
+                f"labels must be column indices in [0, {n_labels}); got {j}."
+            )
+        if not Y[:, j].any():
+            continue
+        precision, recall, _ = _skm.precision_recall_curve(Y[:, j], S[:, j])
+        curves[j] = (precision, recall, float(_skm.average_precision_score(Y[:, j], S[:, j])))
+    return curves
 
 
 def roc_auc_score(y_true, y_score, *, average="macro", sample_weight=None):
