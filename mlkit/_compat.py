@@ -46,3 +46,14 @@ def extend_scoring_name_options(names):
         for c in (constraints or {}).get("scoring", ()):
             if isinstance(c, StrOptions) and "f1_micro" in c.options:
                 c.options.update(names)
+
+
+# The linear classifiers' shared decision_function (X @ coef_.T + intercept_).
+# BinaryRelevance scores all labels in one product when every label's model
+# uses it unchanged; a release that moves the class disables that fast path.
+try:
+    from sklearn.linear_model._base import LinearClassifierMixin
+except ImportError:  # pragma: no cover - scikit-learn moved it
+    LinearClassifierMixin = None
+
+__all__ += ["LinearClassifierMixin"]

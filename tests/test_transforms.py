@@ -111,6 +111,30 @@ def test_ridge_vectorized_path_matches_per_label_fits(frequent):
     assert not hasattr(br, "predict_proba")
 
 
+@pytest.mark.parametrize("base", [LinearSVC(random_state=0), _liblinear_lr()], ids=["LinearSVC", "LogReg"])
+def test_linear_labels_are_scored_in_one_product(base, frequent):
+    """Linear per-label models are scored as one stacked matrix: same decisions as
+    calling each label's own decision_function, also after pickling."""
+    X, Y, X_test, _ = frequent
+    Y = np.column_stack([Y, np.zeros(len(Y), dtype=int)])  # plus a constant label
+    with pytest.warns(UserWarning, match="single class"):
+        br = BinaryRelevance(base).fit(X, Y)
+    coef, intercept = br._linear_stack()
+    assert coef.shape == (X.shape[1], Y.shape[1])
+    per_label = np.column_stack([
+        np.asarray(est.decision_function(X_test), float).ravel() for est in br.estimators_
+    ])
+    np.testing.assert_allclose(br.decision_function(X_test), per_label, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(br.predict(X_test), np.column_stack(
+        [est.predict(X_test) for est in br.estimators_]))
+    restored = pickle.loads(pickle.dumps(br))
+    assert restored._linear_stack() is not None
+    np.testing.assert_array_equal(restored.decision_function(X_test), br.decision_function(X_test))
+    # a base model with its own decision function keeps the per-label path
+    other = BinaryRelevance(RidgeClassifier()).fit(X, Y[:, :-1])
+    assert other._linear_stack() is None and other.vectorized_
+
+
 def test_ridge_single_label_fits_without_warning(frequent):
     X, Y, X_test, _ = frequent
     with warnings.catch_warnings():
