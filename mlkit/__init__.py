@@ -13,6 +13,9 @@ __version__ = "0.1.0"
 _LAZY_ATTRS = {
     # featurizers
     "TfidfFeaturizer": "mlkit.features",
+    "SentenceEmbeddingFeaturizer": "mlkit.features",
+    # fine-tuned transformer (torch)
+    "TransformerClassifier": "mlkit.transformer",
     # problem transformation
     "BinaryRelevance": "mlkit.transforms",
     "ClassifierChain": "mlkit.transforms",
@@ -24,8 +27,14 @@ _LAZY_ATTRS = {
     # labels
     "labels_to_indicator": "mlkit._labels",
     "indicator_to_labels": "mlkit._labels",
+    # model files
+    "save_model": "mlkit.persistence",
+    "load_model": "mlkit.persistence",
 }
-_SUBMODULES = {"datasets", "metrics", "model_selection", "thresholds", "features", "transforms"}
+_SUBMODULES = {
+    "datasets", "features", "insights", "io", "metrics", "model_selection", "persistence",
+    "report", "serve", "thresholds", "transformer", "transforms",
+}
 
 __all__ = sorted([*_LAZY_ATTRS, *_SUBMODULES, "__version__"])
 

@@ -1,4 +1,4 @@
-"""``python -m mlkit demo``: train the default model on GoEmotions and show what it does.
+"""``mlkit demo``: train the default model on GoEmotions and show what it does.
 
 The demo loads the GoEmotions data bundled with mlkit, fits
 ``mlkit.make_classifier("tfidf")`` on the train split, prints the evaluation
@@ -14,7 +14,13 @@ import time
 
 import numpy as np
 
-__all__ = ["main"]
+__all__ = ["add_arguments", "main", "run"]
+
+DESCRIPTION = (
+    'Train mlkit.make_classifier("tfidf") on the bundled GoEmotions train split '
+    "(43,410 Reddit comments, 28 labels), evaluate it on the test split and show "
+    "a few predictions."
+)
 
 
 def _int_at_least(minimum):
@@ -33,15 +39,8 @@ def _int_at_least(minimum):
     return parse
 
 
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m mlkit demo",
-        description=(
-            'Train mlkit.make_classifier("tfidf") on the bundled GoEmotions train split '
-            "(43,410 Reddit comments, 28 labels), evaluate it on the test split and show "
-            "a few predictions."
-        ),
-    )
+def add_arguments(parser):
+    """Add the demo's options to an argparse parser (``mlkit demo`` uses it)."""
     parser.add_argument(
         "--n-examples",
         type=_int_at_least(0),
@@ -68,6 +67,10 @@ def _parser():
     return parser
 
 
+def _parser():
+    return add_arguments(argparse.ArgumentParser(prog="mlkit demo", description=DESCRIPTION))
+
+
 def _shorten(text, width):
     text = " ".join(text.split())
     return textwrap.shorten(text, width=width, placeholder=" ...") if len(text) > width else text
@@ -90,21 +93,30 @@ def main(argv=None):
     Parameters
     ----------
     argv : list of str, default=None
-        Command-line options (see ``python -m mlkit demo --help``);
-        ``sys.argv[1:]`` when None.
+        Command-line options (see ``mlkit demo --help``); ``sys.argv[1:]``
+        when None.
 
     Returns
     -------
     status : int
         0 on success.
     """
-    args = _parser().parse_args(argv)
+    return run(_parser().parse_args(argv))
 
+
+def run(args, out=None):
+    """Run the demo with parsed options (see :func:`add_arguments`).
+
+    Returns
+    -------
+    status : int
+        0 on success.
+    """
     import mlkit
     from mlkit.datasets import load_goemotions
     from mlkit.metrics import evaluate, format_metrics, per_label_report
 
-    out = sys.stdout
+    out = sys.stdout if out is None else out
     print(
         f"mlkit {mlkit.__version__} demo: multi-label emotion tagging of Reddit comments", file=out
     )

@@ -22,7 +22,7 @@ EXTRAS = {
     "httpx": "serve",
     "matplotlib": "plots",
     "pandas": "pandas",
-    "pyarrow": "pandas",
+    "pyarrow": "parquet",
 }
 
 

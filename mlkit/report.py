@@ -1,0 +1,318 @@
+"""The evaluation report: one self-contained HTML file (``mlkit evaluate --report``).
+
+:func:`render_report` builds it from true labels, decisions and scores;
+:func:`write_report` predicts with a fitted estimator and writes the file.
+The page holds the headline metrics, per-label F1 and support (plot and
+table, with each label's decision threshold), precision-recall curves of the
+most frequent labels, the label co-occurrence heatmap, and the worst-predicted
+examples with their texts. Plots are PNG images embedded in the page (no
+external resource, no script), so the file renders offline. Needs matplotlib
+(extra ``plots``).
+"""
+
+import datetime
+
+import numpy as np
+
+from . import _html
+from ._atomic import atomic_write
+from ._labels import check_label_matrix
+from ._text import check_texts
+
+__all__ = ["render_report", "write_report"]
+
+_METRIC_HELP = {
+    "f1_micro": "F1 over all (row, label) decisions pooled",
+    "f1_macro": "mean of the per-label F1 (rare labels count as much as frequent ones)",
+    "precision_micro": "share of predicted labels that are right",
+    "precision_macro": "mean per-label precision",
+    "recall_micro": "share of true labels that are found",
+    "recall_macro": "mean per-label recall",
+    "hamming_loss": "share of wrong (row, label) decisions; lower is better",
+    "subset_accuracy": "share of rows whose whole label set is exactly right",
+    "jaccard_samples": "mean over rows of |true ∩ predicted| / |true ∪ predicted|",
+    "lrap": "label ranking average precision",
+    "coverage_error": "how far down the ranking one must go to cover all true labels; lower is "
+                      "better",
+    "label_ranking_loss": "share of (true, false) label pairs ranked the wrong way; lower is "
+                          "better",
+    "average_precision_macro": "mean per-label area under the precision-recall curve",
+    "roc_auc_macro": "mean per-label ROC-AUC",
+}
+
+
+def _metric_help(name):
+    if name in _METRIC_HELP:
+        return _METRIC_HELP[name]
+    for prefix, text in (("precision_at_", "share of each row's {k} best-scored labels that are "
+                                            "true"),
+                         ("recall_at_", "share of each row's true labels among its {k} "
+                                        "best-scored"),
+                         ("ndcg_at_", "ranking quality of each row's {k} best-scored labels")):
+        if name.startswith(prefix):
+            return text.format(k=name[len(prefix):])
+    return ""
+
+
+def _shorten(text, width):
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def _names(labels):
+    return ", ".join(labels) if labels else "\u2014"
+
+
+def _check_inputs(texts, Y, Y_pred, scores, label_names):
+    texts = check_texts(texts)
+    Y, names = check_label_matrix(Y, label_names=label_names, accept_sparse=False,
+                                  n_samples=len(texts))
+    if names is None:
+        names = np.asarray([str(j) for j in range(Y.shape[1])], dtype=object)
+    D = np.asarray(Y_pred)
+    if D.shape != Y.shape:
+        raise ValueError(f"Y_pred has shape {D.shape}; expected {Y.shape} like Y.")
+    S = None
+    if scores is not None:
+        S = np.asarray(scores, dtype=float)
+        if S.shape != Y.shape:
+            raise ValueError(f"scores has shape {S.shape}; expected {Y.shape} like Y.")
+    return texts, Y, D.astype(np.int64), S, [str(n) for n in names]
+
+
+def _row_errors(Y, D, S, score_kind):
+    """Per-row error used to rank the worst-predicted examples."""
+    wrong = (Y != D).sum(axis=1).astype(float)
+    if S is not None and score_kind == "probability":
+        # how far the probabilities are from the truth, summed over labels; ties in
+        # the number of wrong decisions are broken by confidence
+        return wrong + np.abs(Y - S).sum(axis=1) / (Y.shape[1] + 1)
+    return wrong
+
+
+def _cooccurrence(Y):
+    """Share of the rows with label i (row) that also carry label j (column)."""
+    Yf = Y.astype(float)
+    counts = Yf.T @ Yf
+    support = np.diag(counts).copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        M = counts / support[:, None]
+    M[support == 0] = np.nan
+    np.fill_diagonal(M, np.nan)  # always 1: it would dominate the colour scale
+    return M
+
+
+def render_report(texts, Y, Y_pred, scores=None, *, label_names=None, thresholds=None,
+                  threshold_note=None, score_kind="probability", title="mlkit evaluation report",
+                  model_name=None, data_name=None, train_support=None, n_worst=25,
+                  n_pr_labels=8, max_text_length=600):
+    """The evaluation report as a self-contained HTML string.
+
+    Parameters
+    ----------
+    texts : sequence of str
+    Y : array-like of shape (n_samples, n_labels)
+        True 0/1 labels.
+    Y_pred : array-like of shape (n_samples, n_labels)
+        The model's 0/1 decisions.
+    scores : array-like of shape (n_samples, n_labels), default=None
+        Probabilities (or decision values, with ``score_kind="decision"``);
+        they give the ranking metrics and the precision-recall curves.
+    label_names : sequence of str, default=None
+    thresholds : array-like of shape (n_labels,), default=None
+        The decision threshold of each label, shown in the per-label table.
+    threshold_note : str, default=None
+        One sentence saying how decisions were made (e.g. tuned per-label
+        thresholds, or a fixed threshold given by the user).
+    score_kind : {"probability", "decision"}, default="probability"
+    title, model_name, data_name : str
+        Shown in the page header.
+    train_support : sequence of int, default=None
+        Positives per label in the training data (an extra table column).
+    n_worst : int, default=25
+        Number of worst-predicted examples shown.
+    n_pr_labels : int, default=8
+        Precision-recall curves are drawn for this many of the most frequent
+        labels.
+    max_text_length : int, default=600
+        Longer texts are shortened in the examples table.
+
+    Returns
+    -------
+    html : str
+    """
+    from ._plots import plot_matrix, plot_per_label_f1, plot_pr_curves
+    from .metrics import evaluate, per_label_report
+
+    if score_kind not in ("probability", "decision"):
+        raise ValueError(f"score_kind must be 'probability' or 'decision'; got {score_kind!r}.")
+    texts, Y, D, S, names = _check_inputs(texts, Y, Y_pred, scores, label_names)
+    n, L = Y.shape
+    metrics = evaluate(Y, D, S, label_names=names)
+    report = per_label_report(Y, D, label_names=names, thresholds=thresholds, y_score=S)
+    sections = []
+
+    # summary
+    rows = [(name, value, _metric_help(name)) for name, value in metrics.items()]
+    note = ""
+    if threshold_note:
+        note = f'<p class="note">{_html.esc(threshold_note)}</p>'
+    sections.append(_html.section(
+        "Summary",
+        f"<p>{n:,} texts, {L} labels; {int(Y.sum()):,} true and {int(D.sum()):,} predicted "
+        f"labels (cardinality {Y.sum() / n:.3f} true, {D.sum() / n:.3f} predicted).</p>",
+        note,
+        _html.html_table(rows, ["metric", "value", "meaning"], float_format="{:.4f}"),
+        section_id="summary",
+    ))
+
+    # per-label results
+    fig = plot_per_label_f1(names, report.f1, report.support)
+    columns = ["label", "support", "predicted", "precision", "recall", "F1"]
+    if train_support is not None:
+        columns.insert(2, "train support")
+    if thresholds is not None:
+        columns.append("threshold")
+    if report.average_precision is not None:
+        columns.append("average precision")
+    order = np.argsort(-report.support, kind="stable")
+    table_rows = []
+    for j in order:
+        row = [names[j], int(report.support[j]), int(report.n_predicted[j]),
+               float(report.precision[j]), float(report.recall[j]), float(report.f1[j])]
+        if train_support is not None:
+            row.insert(2, int(train_support[j]))
+        if thresholds is not None:
+            row.append(float(report.threshold[j]))
+        if report.average_precision is not None:
+            ap = float(report.average_precision[j])
+            row.append("\u2014" if np.isnan(ap) else ap)
+        table_rows.append(row)
+    no_pos = [names[j] for j in range(L) if report.support[j] == 0]
+    extra = ""
+    if no_pos:
+        extra = (f'<p class="note">{len(no_pos)} label(s) have no positive example in this data, '
+                 f"so their recall and F1 are 0 by convention: {_html.esc(', '.join(no_pos))}."
+                 "</p>")
+    sections.append(_html.section(
+        "Per-label F1, support and thresholds",
+        _html.figure_to_img(fig, alt="Per-label F1 and support"),
+        extra,
+        _html.html_table(table_rows, columns,
+                         caption="Labels by support (most frequent first). Threshold: the "
+                                 "score above which a label is predicted."),
+        section_id="per-label",
+    ))
+
+    # precision-recall curves
+    if S is not None:
+        frequent = [int(j) for j in order if report.support[j] > 0][:n_pr_labels]
+        if frequent:
+            fig = plot_pr_curves(Y, S, names, frequent)
+            sections.append(_html.section(
+                "Precision-recall curves",
+                f'<p class="note">The {len(frequent)} most frequent labels; AP is the average '
+                "precision (area under the curve).</p>",
+                _html.figure_to_img(fig, alt="Precision-recall curves"),
+                section_id="pr-curves",
+            ))
+
+    # co-occurrence
+    if L >= 2:
+        fig = plot_matrix(_cooccurrence(Y), names, title="Label co-occurrence (true labels)",
+                          cbar_label="share of row label's texts that also carry column label")
+        sections.append(_html.section(
+            "Label co-occurrence",
+            '<p class="note">Cell (row A, column B): the share of texts labelled A that are also '
+            "labelled B, in this data's true labels. The diagonal is left blank.</p>",
+            _html.figure_to_img(fig, alt="Label co-occurrence heatmap"),
+            section_id="cooccurrence",
+        ))
+
+    # worst-predicted examples
+    err = _row_errors(Y, D, S, score_kind)
+    n_wrong = (Y != D).sum(axis=1)
+    worst = [int(i) for i in np.argsort(-err, kind="stable")[:n_worst] if n_wrong[i] > 0]
+    if worst:
+        ex_rows = []
+        for i in worst:
+            true = [names[j] for j in np.flatnonzero(Y[i])]
+            pred = [names[j] for j in np.flatnonzero(D[i])]
+            missed = [t for t in true if t not in pred]
+            spurious = [p for p in pred if p not in true]
+            ex_rows.append([i + 1, _shorten(texts[i], max_text_length), _names(true),
+                            _names(pred), _names(missed), _names(spurious), float(err[i])])
+        how = ("number of wrong labels, ties broken by how far the probabilities are from the "
+               "truth" if S is not None and score_kind == "probability"
+               else "number of wrong labels")
+        body = _html.html_table(
+            ex_rows, ["row", "text", "true", "predicted", "missed", "spurious", "error"],
+            float_format="{:.2f}")
+    else:
+        how = "every row is predicted exactly right"
+        body = "<p>No wrongly predicted row.</p>"
+    sections.append(_html.section(
+        "Worst-predicted examples",
+        f'<p class="note">Rows ranked by error ({how}); row numbers count data rows from 1.</p>',
+        body,
+        section_id="worst",
+    ))
+
+    meta = [f"generated {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}"]
+    if model_name:
+        meta.append(f"model: {model_name}")
+    if data_name:
+        meta.append(f"data: {data_name}")
+    return _html.render_page(title, sections, meta=" \u00b7 ".join(meta))
+
+
+def write_report(path, estimator, texts, Y, *, label_names=None, threshold=None, top_k=None,
+                 **kwargs):
+    """Predict with a fitted estimator and write the evaluation report to ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The HTML file (written atomically).
+    estimator : fitted estimator
+        Needs ``predict`` and ``predict_proba`` (or ``decision_function``).
+    texts : sequence of str
+    Y : array-like, DataFrame or list of label collections
+        True labels, columns in the order of ``estimator.classes_``.
+    label_names : sequence of str, default=None
+        ``estimator.classes_`` when None.
+    threshold : float, default=None
+        Decide with this probability threshold instead of the estimator's
+        own decisions.
+    top_k : int, default=None
+        Decide with the ``top_k`` best-scored labels of each row.
+    **kwargs
+        Passed to :func:`render_report`.
+
+    Returns
+    -------
+    html : str
+        The page written.
+    """
+    from .thresholds import apply_thresholds, top_k_decisions
+
+    texts = check_texts(texts)
+    names = label_names if label_names is not None else getattr(estimator, "classes_", None)
+    if hasattr(estimator, "predict_proba"):
+        S, kind = estimator.predict_proba(texts), "probability"
+    elif hasattr(estimator, "decision_function"):
+        S, kind = estimator.decision_function(texts), "decision"
+    else:
+        S, kind = None, "probability"
+    if threshold is not None or top_k is not None:
+        if S is None or kind != "probability":
+            raise ValueError("threshold and top_k need an estimator with predict_proba.")
+        D = (top_k_decisions(S, top_k) if threshold is None
+             else apply_thresholds(S, threshold, top_k=top_k))
+    else:
+        D = estimator.predict(texts)
+    kwargs.setdefault("score_kind", kind)
+    page = render_report(texts, Y, D, S, label_names=names, **kwargs)
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    return page
