@@ -1,0 +1,690 @@
+"""``audit``: a data-quality audit of a multi-label text dataset, and its result."""
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import metrics as _metrics
+from .._labels import check_label_matrix
+from .._optional import import_optional
+from .._text import check_texts
+from ._duplicates import duplicate_groups
+from ._oof import _log, check_cv_folds, out_of_fold
+from ._scoring import (
+    _sigmoid,
+    cell_scores,
+    context_probabilities,
+    estimate_noise_rates,
+    row_scores,
+)
+
+__all__ = ["LabelAudit", "audit"]
+
+#: cells whose score is at least this are listed in ``label_issues``
+MIN_LISTED_SCORE = 0.05
+#: a cell (or row) with at least this error probability is a *likely* issue
+LIKELY = 0.5
+#: labels with fewer positive rows than this get the "rare" alert
+RARE_SUPPORT = 10
+
+
+def _pandas(purpose):
+    return import_optional("pandas", purpose=purpose)
+
+
+def _check_inputs(texts, Y, label_names):
+    if texts is None:
+        raise TypeError("audit() needs the texts: audit(estimator, texts, Y).")
+    if Y is None:
+        raise TypeError(
+            "audit() needs the labels Y: a 0/1 indicator matrix (dense or sparse), a DataFrame "
+            "of 0/1 columns, or a list of label collections, one row per text."
+        )
+    try:
+        texts = check_texts(texts)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("This estimator", "audit()")) from exc
+    try:
+        n_rows = Y.shape[0] if hasattr(Y, "shape") else len(Y)
+    except TypeError:
+        n_rows = None
+    if n_rows is not None and n_rows != len(texts):
+        raise ValueError(
+            f"texts has {len(texts)} rows but Y has {n_rows}; each text needs exactly one row of "
+            "labels. Check that texts and Y come from the same rows, in the same order."
+        )
+    Ymat, names = check_label_matrix(Y, label_names=label_names, n_samples=len(texts))
+    Ymat = np.asarray(Ymat.toarray() if sp.issparse(Ymat) else Ymat, dtype=np.int64)
+    if names is None:
+        names = np.asarray([str(j) for j in range(Ymat.shape[1])], dtype=object)
+    if Ymat.sum() == 0:
+        raise ValueError(
+            f"Y has no positive label in its {Ymat.shape[0]} rows; there is nothing to audit. "
+            "Check that the label columns were read correctly."
+        )
+    return texts, Ymat, np.asarray(names, dtype=object)
+
+
+def audit(estimator=None, texts=None, Y=None, *, label_names=None, cv=5, random_state=0,
+          n_jobs=None, verbose=False):
+    """Audit a labelled multi-label text dataset: likely label errors, row scores, label health.
+
+    The estimator is run out of fold (multi-label stratified ``cv``-fold
+    cross-validation), so every row is scored by a model that did not train
+    on it. From those out-of-fold scores the audit ranks every (row, label)
+    cell by how likely its given label is wrong, scores every row, and
+    reports per-label health, confused label pairs, co-occurrence and
+    duplicated texts with different labels. Nothing leaves the machine.
+
+    Parameters
+    ----------
+    estimator : estimator, str or None, default=None
+        Any multi-label estimator with ``predict_proba`` or
+        ``decision_function`` that takes raw texts (a Pipeline), a
+        :class:`~mlkit.ThresholdTuner`, a :func:`~mlkit.make_classifier`
+        kind such as ``"tfidf"``, or None for ``make_classifier("tfidf")``.
+        For a Pipeline that ends with a :class:`~mlkit.ThresholdTuner`
+        (what ``make_classifier`` returns), the steps before it (the
+        featurizer) are fitted once on all texts and only the tuner is
+        cross-validated; they should not use the labels. Decision values
+        are turned into probabilities with the tuner's Platt calibration.
+    texts : list, tuple, ndarray or Series of str
+        The texts, one per row.
+    Y : array-like, sparse matrix, DataFrame or list of label collections
+        The given labels, one row per text.
+    label_names : sequence of str, default=None
+        Label names in column order, for a matrix ``Y`` without names.
+    cv : int, default=5
+        Number of multi-label stratified folds.
+    random_state : int or None, default=0
+        Seeds the folds and the default model.
+    n_jobs : int, default=None
+        Folds fitted in parallel (joblib).
+    verbose : bool, default=False
+        Print progress to stderr.
+
+    Returns
+    -------
+    audit : LabelAudit
+
+    See Also
+    --------
+    LabelAudit : The result and its tables.
+    Edits : Apply the suggested (or your own) fixes to the data.
+
+    Notes
+    -----
+    How cells are scored: a small context model re-estimates each cell's
+    probability from the text model's out-of-fold logit and the row's other
+    given labels (does the row have any other label, how the label ranks in
+    the row, how it co-occurs with the row's labels); the probability that
+    the given label is wrong then follows from the fraction of labels
+    estimated to be missing or wrongly set (confident learning's confident
+    joint, pooled over labels). See ``docs/insights.md``.
+
+    Examples
+    --------
+    >>> from mlkit.datasets import load_goemotions
+    >>> from mlkit.insights import audit
+    >>> train = load_goemotions("train")
+    >>> result = audit(None, train.data[:2000], train.target[:2000], cv=3)  # doctest: +SKIP
+    >>> result.label_issues.head()  # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    texts, Ymat, names = _check_inputs(texts, Y, label_names)
+    cv = check_cv_folds(cv, Ymat)
+    _log(verbose, f"auditing {Ymat.shape[0]} rows x {Ymat.shape[1]} labels, {cv}-fold")
+    oof = out_of_fold(estimator, texts, Ymat, cv=cv, random_state=random_state, n_jobs=n_jobs,
+                      verbose=verbose)
+    t1 = time.perf_counter()
+    q = context_probabilities(oof.proba, Ymat, oof.fold, random_state=random_state)
+    rates = estimate_noise_rates(q, Ymat)
+    log_odds = cell_scores(q, Ymat, rates)
+    error_probability, dep, ambiguity = row_scores(log_odds, q)
+    _log(verbose, f"cell and row scores ({time.perf_counter() - t1:.1f} s)")
+    t2 = time.perf_counter()
+    group, kinds, similarity = duplicate_groups(texts)
+    _log(verbose, f"duplicate search ({time.perf_counter() - t2:.1f} s)")
+    result = LabelAudit(
+        texts=texts, Y=Ymat, label_names=names, oof=oof, context_proba=q, noise_rates=rates,
+        log_odds=log_odds, error_probability=error_probability, data_error_scores=dep,
+        ambiguity=ambiguity, duplicate_group=group, duplicate_kind=kinds,
+        duplicate_similarity=similarity, cv=cv, estimator=estimator,
+        seconds=time.perf_counter() - t0)
+    _log(verbose, f"done in {result.seconds:.1f} s")
+    return result
+
+
+class LabelAudit:
+    """The result of :func:`audit`.
+
+    Made by :func:`audit`; do not build it directly. Arrays are ready at
+    once; the tables (pandas DataFrames) are built on first access.
+
+    Attributes
+    ----------
+    label_names : ndarray of str of shape (n_labels,)
+    oof_proba : ndarray of shape (n_samples, n_labels)
+        Out-of-fold probabilities of the text model (for reuse).
+    context_proba : ndarray of shape (n_samples, n_labels)
+        Out-of-fold probabilities that also use the row's other given labels.
+    thresholds : ndarray of shape (n_labels,)
+        Per-label decision thresholds chosen on the out-of-fold scores
+        (F1-optimal, :class:`~mlkit.ThresholdTuner`), in probability units.
+    oof_pred : ndarray of shape (n_samples, n_labels)
+        Out-of-fold decisions with those thresholds.
+    issue_scores : ndarray of shape (n_samples, n_labels)
+        Probability that each cell's given label is wrong.
+    data_error_scores : ndarray of shape (n_samples,)
+        Data error potential of each row, in [0, 1]: high when the given
+        labels disagree with confident out-of-fold predictions, middling (up
+        to 0.5) when the row sits on a decision boundary, low when the labels
+        are confirmed.
+    error_probability : ndarray of shape (n_samples,)
+        Probability that at least one of the row's labels is wrong.
+    noise_rates : dict
+        ``{"missing": ..., "wrong": ...}``: the estimated fraction of true
+        labels left out and of absent labels set by mistake. They weigh
+        missing against wrong labels in one ranking; read their absolute
+        values with care (confident learning tends to overestimate them for
+        labels the model learns poorly).
+    fold : ndarray of shape (n_samples,)
+        The cross-validation fold of each row.
+    model : estimator
+        The estimator refitted on all rows (with the tuned thresholds).
+    cv : int
+    seconds : float
+        Wall time of the audit.
+    """
+
+    def __init__(self, *, texts, Y, label_names, oof, context_proba, noise_rates, log_odds,
+                 error_probability, data_error_scores, ambiguity, duplicate_group,
+                 duplicate_kind, duplicate_similarity, cv, estimator, seconds):
+        self.texts = texts
+        self.Y = Y
+        self.label_names = np.asarray([str(n) for n in label_names], dtype=object)
+        self.oof_proba = oof.proba
+        self.oof_scores = oof.scores
+        self.thresholds = oof.thresholds_proba
+        self.score_thresholds = oof.thresholds
+        self.response_method = oof.response_method
+        self.oof_pred = oof.oof_pred
+        self.train_pred = oof.train_pred
+        self.fold = oof.fold
+        self.model = oof.model
+        self.context_proba = context_proba
+        self.noise_rates = {"missing": noise_rates[0], "wrong": noise_rates[1]}
+        self._log_odds = log_odds
+        self.issue_scores = _sigmoid(log_odds)
+        self.error_probability = error_probability
+        self.data_error_scores = data_error_scores
+        self.ambiguity = ambiguity
+        self._dup_group = duplicate_group
+        self._dup_kind = duplicate_kind
+        self._dup_similarity = duplicate_similarity
+        self.cv = cv
+        self.estimator = estimator
+        self.seconds = seconds
+        self._cache = {}
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_samples(self):
+        """Number of rows audited."""
+        return self.Y.shape[0]
+
+    @property
+    def n_labels(self):
+        """Number of labels."""
+        return self.Y.shape[1]
+
+    def _row_labels(self, M):
+        names = self.label_names
+        return [tuple(names[np.flatnonzero(r)]) for r in M]
+
+    @property
+    def _given_labels(self):
+        if "given" not in self._cache:
+            self._cache["given"] = self._row_labels(self.Y)
+        return self._cache["given"]
+
+    @property
+    def _predicted_labels(self):
+        if "predicted" not in self._cache:
+            self._cache["predicted"] = self._row_labels(self.oof_pred)
+        return self._cache["predicted"]
+
+    def _ranked_cells(self):
+        """(rows, cols) of the listed cells, most suspicious first."""
+        if "ranked" not in self._cache:
+            rows, cols = np.nonzero(self.issue_scores >= MIN_LISTED_SCORE)
+            order = np.lexsort((cols, rows, -self._log_odds[rows, cols]))
+            self._cache["ranked"] = (rows[order], cols[order])
+        return self._cache["ranked"]
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def label_issues(self):
+        """Likely label errors, one row per (row, label) cell, most suspicious first.
+
+        Lists every cell whose ``score`` is at least 0.05; cells with a score
+        of 0.5 or more are more likely wrong than right (what
+        :meth:`suggest_edits` proposes by default).
+
+        Columns: ``row`` (position in the data), ``label`` (name), ``kind``
+        (``"missing"``: given 0, the label likely applies; ``"wrong"``: given
+        1, it likely does not), ``score`` (probability that the given label
+        is wrong), ``given`` (0/1), ``proba`` (out-of-fold probability of the
+        text model), ``context_proba`` (the same, also using the row's other
+        labels), ``threshold`` (the label's decision threshold, probability
+        units), ``label_support`` (positive rows of the label; below 10 the
+        model can hardly learn it, and its "wrong" issues mostly reflect that),
+        ``given_labels`` and ``predicted_labels`` (the row's given
+        labels and out-of-fold predicted labels), ``text``.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+        """
+        if "label_issues" not in self._cache:
+            pd = _pandas("LabelAudit.label_issues")
+            rows, cols = self._ranked_cells()
+            given = self.Y[rows, cols]
+            self._cache["label_issues"] = pd.DataFrame({
+                "row": rows.astype(np.int64),
+                "label": self.label_names[cols].astype(str) if len(cols) else np.empty(0, str),
+                "kind": np.where(given == 0, "missing", "wrong"),
+                "score": self.issue_scores[rows, cols],
+                "given": given.astype(np.int64),
+                "proba": self.oof_proba[rows, cols],
+                "context_proba": self.context_proba[rows, cols],
+                "threshold": self.thresholds[cols],
+                "label_support": self.Y.sum(axis=0)[cols].astype(np.int64),
+                "given_labels": [self._given_labels[i] for i in rows],
+                "predicted_labels": [self._predicted_labels[i] for i in rows],
+                "text": [self.texts[i] for i in rows],
+            })
+        return self._cache["label_issues"].copy()
+
+    def to_frame(self):
+        """One row per data row, in the data's order (index = row position).
+
+        Columns: ``data_error_score``, ``error_probability``, ``ambiguity``,
+        ``n_likely_issues`` (cells with score >= 0.5), ``given_labels``,
+        ``predicted_labels`` (out of fold), ``fold``, ``duplicate_group``
+        (-1 when the text has no duplicate), ``text``.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+        """
+        pd = _pandas("LabelAudit.to_frame")
+        frame = pd.DataFrame({
+            "data_error_score": self.data_error_scores,
+            "error_probability": self.error_probability,
+            "ambiguity": self.ambiguity,
+            "n_likely_issues": (self.issue_scores >= LIKELY).sum(axis=1).astype(np.int64),
+            "given_labels": self._given_labels,
+            "predicted_labels": self._predicted_labels,
+            "fold": self.fold,
+            "duplicate_group": self._dup_group,
+            "text": self.texts,
+        })
+        frame.index.name = "row"
+        return frame
+
+    @property
+    def row_scores(self):
+        """:meth:`to_frame` sorted by data error score, highest first.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+        """
+        frame = self.to_frame()
+        order = np.argsort(-self.data_error_scores, kind="stable")
+        return frame.iloc[order]
+
+    @property
+    def label_health(self):
+        """Per-label health: support, out-of-fold quality, train gap, suspected errors, alerts.
+
+        Columns: ``support`` (positive rows), ``share`` (of all rows),
+        ``n_predicted``, ``precision``, ``recall``, ``f1`` (out of fold, with
+        the tuned thresholds), ``average_precision`` (out of fold),
+        ``threshold`` (probability units), ``train_f1`` (model refitted on
+        all rows, scored on them), ``f1_gap`` (``train_f1 - f1``),
+        ``likely_missing``, ``likely_wrong`` (cells with score >= 0.5),
+        ``most_confused_with``, ``confusion_rate`` and ``alerts`` (a
+        ``"; "``-joined string, empty when healthy):
+
+        * *no positive example* / *rare*: fewer than 10 positive rows;
+        * *under-performing*: out-of-fold F1 below half the median F1 of the
+          labels that are not rare;
+        * *over-fitting*: train-minus-out-of-fold F1 gap more than 0.25 above
+          the median gap;
+        * *dominant*: on more than half of the rows;
+        * *many suspected errors*: likely errors amount to more than 20% of
+          its support (at least 3);
+        * *overlaps*: on 25% or more of its rows (and at least 3) the model
+          also predicts one other label that is not given, at least twice as
+          often as it predicts that label on the other rows without it.
+
+        Returns
+        -------
+        table : pandas.DataFrame indexed by label name
+        """
+        if "health" not in self._cache:
+            self._cache["health"] = self._label_health()
+        return self._cache["health"].copy()
+
+    def _label_health(self):
+        pd = _pandas("LabelAudit.label_health")
+        Y, names = self.Y, self.label_names
+        report = _metrics.per_label_report(Y, self.oof_pred, label_names=names,
+                                           y_score=self.oof_proba)
+        train_f1 = np.asarray(_metrics.f1_score(Y, self.train_pred, average=None), dtype=float)
+        support = report.support.astype(np.int64)
+        f1 = np.asarray(report.f1, dtype=float)
+        gap = train_f1 - f1
+        likely = self.issue_scores >= LIKELY
+        likely_missing = (likely & (Y == 0)).sum(axis=0)
+        likely_wrong = (likely & (Y == 1)).sum(axis=0)
+        rate = self.overlap_matrix.copy()
+        np.fill_diagonal(rate, -1.0)
+        confused = rate.argmax(axis=1) if self.n_labels > 1 else np.zeros(1, dtype=int)
+        confused_rate = rate[np.arange(self.n_labels), confused] if self.n_labels > 1 \
+            else np.zeros(1)
+        confused_count = self._overlap_counts()[0][np.arange(self.n_labels), confused]
+        notY = 1 - Y
+        fpr = (self.oof_pred * notY).sum(axis=0) / np.maximum(notY.sum(axis=0), 1)
+        confused_lift = np.where(fpr[confused] > 0,
+                                 confused_rate / np.maximum(fpr[confused], 1e-12), np.inf)
+        ok = support >= RARE_SUPPORT
+        median_f1 = float(np.median(f1[ok])) if ok.any() else float("nan")
+        median_gap = float(np.median(gap[ok])) if ok.any() else float("nan")
+        share = support / self.n_samples
+        alerts = []
+        for j in range(self.n_labels):
+            a = []
+            if support[j] == 0:
+                a.append("no positive example: the label cannot be learned")
+            elif support[j] < RARE_SUPPORT:
+                a.append(f"rare: only {support[j]} positive rows")
+            if ok[j] and np.isfinite(median_f1) and f1[j] < 0.5 * median_f1:
+                a.append(f"under-performing: out-of-fold F1 {f1[j]:.2f} "
+                         f"(median label {median_f1:.2f})")
+            if ok[j] and np.isfinite(median_gap) and gap[j] > median_gap + 0.25:
+                a.append(f"over-fitting: train F1 {train_f1[j]:.2f} vs out-of-fold "
+                         f"{f1[j]:.2f}")
+            if share[j] > 0.5:
+                a.append(f"dominant: on {100 * share[j]:.0f}% of rows")
+            n_sus = int(likely_missing[j] + likely_wrong[j])
+            if n_sus >= 3 and n_sus > 0.2 * max(support[j], 1):
+                a.append(f"many suspected errors: {n_sus} likely label issues "
+                         f"for {support[j]} positive rows")
+            if (self.n_labels > 1 and confused_count[j] >= 3 and confused_rate[j] >= 0.25
+                    and confused_lift[j] >= 2):
+                a.append(f"overlaps with {names[confused[j]]}: predicted on "
+                         f"{100 * confused_rate[j]:.0f}% of its rows without being given "
+                         f"({confused_lift[j]:.1f}x its rate elsewhere)")
+            alerts.append("; ".join(a))
+        ap = report.average_precision
+        frame = pd.DataFrame({
+            "support": support,
+            "share": share,
+            "n_predicted": report.n_predicted.astype(np.int64),
+            "precision": np.asarray(report.precision, dtype=float),
+            "recall": np.asarray(report.recall, dtype=float),
+            "f1": f1,
+            "average_precision": np.asarray(ap, dtype=float),
+            "threshold": self.thresholds,
+            "train_f1": train_f1,
+            "f1_gap": gap,
+            "likely_missing": likely_missing.astype(np.int64),
+            "likely_wrong": likely_wrong.astype(np.int64),
+            "most_confused_with": [str(names[c]) if self.n_labels > 1 else "" for c in confused],
+            "confusion_rate": np.maximum(confused_rate, 0.0),
+            "alerts": alerts,
+        }, index=pd.Index(names.astype(str), name="label"))
+        return frame
+
+    @property
+    def alerts(self):
+        """The label alerts as a list of ``(label, alert)`` pairs."""
+        out = []
+        for label, text in self.label_health["alerts"].items():
+            out.extend((label, a) for a in text.split("; ") if a)
+        return out
+
+    @property
+    def overlap_matrix(self):
+        """``M[a, b]``: share of the rows labelled ``a`` but not ``b`` that the model
+        predicts ``b`` for (out of fold). Diagonal 0.
+
+        Returns
+        -------
+        matrix : ndarray of shape (n_labels, n_labels)
+        """
+        if "overlap_matrix" not in self._cache:
+            counts, n_ab = self._overlap_counts()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                M = np.where(n_ab > 0, counts / np.maximum(n_ab, 1), 0.0)
+            np.fill_diagonal(M, 0.0)
+            self._cache["overlap_matrix"] = M
+        return self._cache["overlap_matrix"].copy()
+
+    def _overlap_counts(self):
+        Y = sp.csr_matrix(self.Y.astype(np.float64))
+        notY = 1.0 - self.Y
+        D = self.oof_pred * notY  # predicted and not given
+        counts = np.asarray(Y.T @ D).astype(np.float64)
+        n_ab = np.asarray(Y.T @ notY).astype(np.float64)
+        return counts, n_ab
+
+    @property
+    def overlap(self):
+        """Label pairs the model confuses, most confusions first.
+
+        One row per ordered pair (``label``, ``confused_with``) with at least
+        one confusion: ``n_rows`` (rows given ``label`` but not
+        ``confused_with``), ``n_confused`` (of those, rows where the
+        out-of-fold prediction has ``confused_with``), ``rate``
+        (``n_confused / n_rows``), ``mean_proba`` (mean out-of-fold
+        probability of ``confused_with`` on those rows), ``lift`` (``rate``
+        over the false-positive rate of ``confused_with`` on all rows without
+        it) and ``cooccurrence`` (rows given both).
+
+        Returns
+        -------
+        table : pandas.DataFrame
+        """
+        if "overlap" not in self._cache:
+            pd = _pandas("LabelAudit.overlap")
+            counts, n_ab = self._overlap_counts()
+            np.fill_diagonal(counts, 0)
+            a, b = np.nonzero(counts > 0)
+            Yf = self.Y.astype(np.float64)
+            notY = 1.0 - Yf
+            P_not = self.oof_proba * notY
+            sum_proba = Yf.T @ P_not
+            neg = notY.sum(axis=0)
+            fpr = (self.oof_pred * notY).sum(axis=0) / np.maximum(neg, 1)
+            co = Yf.T @ Yf
+            rate = counts[a, b] / np.maximum(n_ab[a, b], 1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lift = np.where(fpr[b] > 0, rate / fpr[b], np.inf)
+            frame = pd.DataFrame({
+                "label": self.label_names[a].astype(str) if len(a) else np.empty(0, str),
+                "confused_with": self.label_names[b].astype(str) if len(b) else np.empty(0, str),
+                "n_rows": n_ab[a, b].astype(np.int64),
+                "n_confused": counts[a, b].astype(np.int64),
+                "rate": rate,
+                "mean_proba": sum_proba[a, b] / np.maximum(n_ab[a, b], 1),
+                "lift": lift,
+                "cooccurrence": co[a, b].astype(np.int64),
+            })
+            order = np.lexsort((b, a, -rate, -counts[a, b]))
+            self._cache["overlap"] = frame.iloc[order].reset_index(drop=True)
+        return self._cache["overlap"].copy()
+
+    @property
+    def cooccurrence(self):
+        """Label co-occurrence counts: rows given both labels (diagonal: support).
+
+        Returns
+        -------
+        table : pandas.DataFrame of shape (n_labels, n_labels)
+        """
+        pd = _pandas("LabelAudit.cooccurrence")
+        names = self.label_names.astype(str)
+        C = (self.Y.T @ self.Y).astype(np.int64)
+        return pd.DataFrame(C, index=pd.Index(names, name="label"), columns=names)
+
+    @property
+    def duplicates(self):
+        """Exact and near-duplicate texts that carry different labels.
+
+        One row per data row in such a group: ``group``, ``kind``
+        (``"exact"``: same text after normalizing case, punctuation and
+        spaces; ``"near"``: TF-IDF cosine similarity >= 0.9), ``row``,
+        ``similarity`` (highest similarity to another row of the group),
+        ``given_labels``, ``n_rows`` and ``n_label_sets`` (of the group),
+        ``text``. Groups with the most rows come first.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+        """
+        if "duplicates" not in self._cache:
+            pd = _pandas("LabelAudit.duplicates")
+            group = self._dup_group
+            rows_by_group = {}
+            for i in np.flatnonzero(group >= 0):
+                rows_by_group.setdefault(int(group[i]), []).append(int(i))
+            records = []
+            kept = []
+            for g, rows in rows_by_group.items():
+                sets = {tuple(self.Y[i]) for i in rows}
+                if len(sets) > 1:
+                    kept.append((-len(rows), g, rows, len(sets)))
+            kept.sort()
+            for new_id, (_, g, rows, n_sets) in enumerate(kept):
+                for i in rows:
+                    records.append((new_id, self._dup_kind[g], i, float(self._dup_similarity[i]),
+                                    self._given_labels[i], len(rows), n_sets, self.texts[i]))
+            self._cache["duplicates"] = pd.DataFrame(records, columns=[
+                "group", "kind", "row", "similarity", "given_labels", "n_rows", "n_label_sets",
+                "text"])
+        return self._cache["duplicates"].copy()
+
+    # ------------------------------------------------------------------ edits
+    def suggest_edits(self, top_n=None):
+        """The audit's suggested fixes as :class:`Edits`.
+
+        A ``"missing"`` issue becomes "add the label", a ``"wrong"`` one
+        "remove the label". Labels with fewer than 10 positive rows are never
+        removed: the model cannot learn them, so out of fold their positives
+        look wrong wherever they are (they stay in :attr:`label_issues`, and
+        :attr:`label_health` flags the label as rare).
+
+        Parameters
+        ----------
+        top_n : int or None, default=None
+            The ``top_n`` most suspicious cells of :attr:`label_issues`
+            (skipping the rare labels' positives); None takes every cell more
+            likely wrong than right (score >= 0.5).
+
+        Returns
+        -------
+        edits : Edits
+        """
+        from ._edits import Edits
+
+        return Edits(label_names=self.label_names).add_suggestions(self, top_n=top_n)
+
+    def _suggested_cells(self, top_n=None):
+        rows, cols = self._ranked_cells()
+        # a label too rare to learn looks wrong wherever it is given: never remove it
+        support = self.Y.sum(axis=0)
+        keep = (self.Y[rows, cols] == 0) | (support[cols] >= RARE_SUPPORT)
+        rows, cols = rows[keep], cols[keep]
+        if top_n is None:
+            keep = self.issue_scores[rows, cols] >= LIKELY
+            rows, cols = rows[keep], cols[keep]
+        else:
+            if isinstance(top_n, bool) or not isinstance(top_n, (int, np.integer)) or top_n < 0:
+                raise ValueError(f"top_n must be a non-negative int or None; got {top_n!r}.")
+            rows, cols = rows[:top_n], cols[:top_n]
+        return rows, cols
+
+    # ------------------------------------------------------------------ output
+    def summary(self):
+        """A plain-text summary of the audit.
+
+        Returns
+        -------
+        text : str
+        """
+        Y = self.Y
+        likely = self.issue_scores >= LIKELY
+        n_miss = int((likely & (Y == 0)).sum())
+        n_wrong = int((likely & (Y == 1)).sum())
+        n_rows_likely = int(likely.any(axis=1).sum())
+        f1_micro = _metrics.f1_score(Y, self.oof_pred, average="micro")
+        f1_macro = _metrics.f1_score(Y, self.oof_pred, average="macro")
+        dep = self.data_error_scores
+        lines = [
+            f"LabelAudit of {self.n_samples:,} rows x {self.n_labels} labels "
+            f"({self.cv}-fold out-of-fold, {self.seconds:.0f} s)",
+            f"  out-of-fold F1: micro {f1_micro:.3f}, macro {f1_macro:.3f}",
+            f"  likely label issues (score >= {LIKELY}): {n_miss + n_wrong:,} cells in "
+            f"{n_rows_likely:,} rows ({n_miss:,} missing, {n_wrong:,} wrong)",
+            f"  data error score: median {np.median(dep):.2f}, 90th percentile "
+            f"{np.quantile(dep, 0.9):.2f}; {int((dep >= LIKELY).sum()):,} rows >= {LIKELY}",
+        ]
+        try:
+            health = self.label_health
+            flagged = health.index[health["alerts"] != ""].tolist()
+            lines.append(f"  labels with alerts: {len(flagged)} of {self.n_labels}"
+                         + (f" ({', '.join(flagged[:8])}{', ...' if len(flagged) > 8 else ''})"
+                            if flagged else ""))
+            ov = self.overlap.head(3)
+            if len(ov):
+                pairs = ", ".join(f"{r.label} -> {r.confused_with} ({r.n_confused})"
+                                  for r in ov.itertuples())
+                lines.append(f"  most confused pairs (given -> predicted): {pairs}")
+            dups = self.duplicates
+            if len(dups):
+                lines.append(f"  duplicate texts with different labels: {dups['group'].nunique():,}"
+                             f" groups, {len(dups):,} rows")
+        except ImportError:
+            lines.append("  (install pandas for the label health, overlap and duplicate tables)")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        n_likely = int((self.issue_scores >= LIKELY).sum())
+        return (f"<LabelAudit: {self.n_samples} rows x {self.n_labels} labels, "
+                f"{n_likely} likely label issues, median data error score "
+                f"{np.median(self.data_error_scores):.2f}>")
+
+    def to_html(self, path, *, max_rows=50):
+        """Write a self-contained HTML report (plots embedded) to ``path``.
+
+        The file is written atomically: it is either complete or not
+        replaced. Needs matplotlib (``pip install "mlkit[plots]"``) and pandas.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        max_rows : int, default=50
+            Rows shown in each table (issues, rows, pairs, duplicates).
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        from ._report import write_html
+
+        return write_html(self, path, max_rows=max_rows)

@@ -1,0 +1,184 @@
+"""Out-of-fold probabilities for the audit, through :class:`~mlkit.ThresholdTuner`.
+
+Every estimator is run as a :class:`~mlkit.ThresholdTuner` over the audit's own
+multi-label stratified folds: the tuner already computes the held-out scores
+(``oof_scores_``), the per-label thresholds chosen on them, the Platt
+calibration that turns decision values into probabilities, and the model
+refitted on all rows (used for the train-vs-held-out gap). Nothing of that is
+rewritten here.
+"""
+
+import numbers
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch, check_random_state
+
+from .._factory import make_classifier
+from ..model_selection import MultilabelStratifiedKFold
+from ..thresholds import (
+    ThresholdTuner,
+    _has_method,
+    _platt_fit,
+    _platt_transform,
+    _scores,
+    apply_thresholds,
+)
+
+__all__ = ["check_cv_folds", "out_of_fold"]
+
+# probabilities are kept away from exactly 0 and 1 so that their logits are finite
+_EPS = 1e-6
+
+
+def check_cv_folds(cv, Y):
+    """Validate ``cv`` (an int number of folds) against the label matrix ``Y``."""
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral):
+        raise TypeError(
+            f"cv must be an int number of cross-validation folds (e.g. cv=5); got "
+            f"{type(cv).__name__} {cv!r}."
+        )
+    n = Y.shape[0]
+    if cv < 2:
+        raise ValueError(
+            f"cv={cv}: the audit needs at least 2 folds to score every row out of fold; use "
+            "cv=5 (the default) or cv=3 for small data."
+        )
+    if cv > n:
+        raise ValueError(
+            f"cv={cv} is larger than the number of rows ({n}): every fold needs at least one "
+            f"row. Use cv={min(5, n)} or fewer, or audit more data."
+        )
+    if n < 2 * cv:
+        raise ValueError(
+            f"cv={cv} leaves fewer than 2 rows per fold with {n} rows; an out-of-fold audit "
+            f"needs more data. Use cv=2 or audit at least {2 * cv} rows."
+        )
+    return int(cv)
+
+
+def _resolve(estimator, random_state):
+    """Split ``estimator`` into (featurizer steps fitted once, tuner to cross-validate)."""
+    if estimator is None:
+        estimator = make_classifier("tfidf", random_state=random_state)
+    if isinstance(estimator, str):
+        estimator = make_classifier(estimator, random_state=random_state)
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
+        raise TypeError(
+            "estimator must be a scikit-learn compatible multi-label estimator (with fit and "
+            "predict_proba or decision_function), a make_classifier kind such as 'tfidf', or "
+            f"None for make_classifier('tfidf'); got {type(estimator).__name__}."
+        )
+    if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], ThresholdTuner):
+        prefix = [(name, clone(step)) for name, step in estimator.steps[:-1]
+                  if step is not None and step != "passthrough"]
+        return prefix, clone(estimator.steps[-1][1]), estimator.steps[-1][0]
+    if isinstance(estimator, ThresholdTuner):
+        return [], clone(estimator), None
+    for method in ("predict_proba", "decision_function"):
+        if _has_method(estimator, method):
+            break
+    else:
+        raise TypeError(
+            f"{type(estimator).__name__} has neither predict_proba nor decision_function; the "
+            "audit needs per-label scores."
+        )
+    return [], ThresholdTuner(clone(estimator)), None
+
+
+def _log(verbose, message):
+    if verbose:
+        print(f"[mlkit.insights] {message}", file=sys.stderr, flush=True)
+
+
+def out_of_fold(estimator, texts, Y, *, cv=5, random_state=0, n_jobs=None, verbose=False):
+    """Out-of-fold probabilities, thresholds and train scores of ``estimator``.
+
+    Parameters
+    ----------
+    estimator : estimator, str or None
+        See :func:`mlkit.insights.audit`.
+    texts : list of str
+    Y : ndarray of shape (n_samples, n_labels)
+        Dense 0/1 labels.
+    cv : int
+    random_state : int or None
+        Seeds the folds (and the default model).
+    n_jobs : int or None
+        Folds fitted in parallel.
+    verbose : bool
+
+    Returns
+    -------
+    result : Bunch
+        ``proba`` (held-out probabilities), ``scores`` (held-out scores in the
+        estimator's units), ``thresholds`` (per label, score units),
+        ``thresholds_proba`` (the same in probability units), ``train_scores``
+        and ``train_pred`` (of the model refitted on all rows), ``oof_pred``
+        (held-out decisions), ``fold`` (the fold of each row),
+        ``response_method``, ``at_least_one`` and ``model`` (the fitted model).
+    """
+    prefix, tuner, tuner_name = _resolve(estimator, random_state)
+    rng = check_random_state(random_state)
+    splitter = MultilabelStratifiedKFold(n_splits=cv, shuffle=True,
+                                         random_state=rng.randint(2**31 - 1))
+    splits = list(splitter.split(np.zeros((Y.shape[0], 1)), Y))
+    fold = np.empty(Y.shape[0], dtype=np.int64)
+    for k, (_, test) in enumerate(splits):
+        fold[test] = k
+    t0 = time.perf_counter()
+    X = texts
+    fitted_prefix = []
+    if prefix:
+        features = Pipeline(prefix)
+        X = features.fit_transform(texts, Y)
+        fitted_prefix = list(features.steps)
+        _log(verbose, f"features fitted once on all {len(texts)} rows "
+                      f"({time.perf_counter() - t0:.1f} s)")
+    if tuner.response_method == "auto":
+        inner = tuner.estimator
+        method = "predict_proba" if _has_method(inner, "predict_proba") else "decision_function"
+        tuner.set_params(response_method=method)
+    tuner.set_params(cv=splits, n_jobs=n_jobs)
+    t1 = time.perf_counter()
+    with warnings.catch_warnings():
+        # labels without a positive (or a negative) row: reported by the label health table
+        warnings.filterwarnings("ignore", message=".*single class in the training data.*")
+        tuner.fit(X, Y)
+    _log(verbose, f"{cv}-fold out-of-fold scores and the refit on all rows "
+                  f"({time.perf_counter() - t1:.1f} s)")
+    scores = np.asarray(tuner.oof_scores_, dtype=np.float64)
+    if scores.shape != Y.shape:
+        raise ValueError(
+            f"The estimator's out-of-fold scores have shape {scores.shape} but the labels have "
+            f"shape {Y.shape}; the estimator must return one score column per label."
+        )
+    thresholds = np.asarray(tuner.thresholds_, dtype=np.float64)
+    method = tuner.response_method_
+    if method == "predict_proba":
+        proba = scores
+        thresholds_proba = thresholds.copy()
+    else:
+        calibration = tuner.calibration_
+        if calibration is None:
+            calibration = _platt_fit(Y, scores)
+        proba = _platt_transform(scores, calibration)
+        thresholds_proba = _platt_transform(thresholds[None, :], calibration)[0]
+    proba = np.clip(proba, 0.0, 1.0)
+    train_scores = _scores(tuner.estimator_, X, method)
+    at_least_one = bool(tuner.at_least_one_)
+    oof_pred = apply_thresholds(scores, thresholds, at_least_one=at_least_one)
+    train_pred = apply_thresholds(train_scores, thresholds, at_least_one=at_least_one)
+    if fitted_prefix:
+        model = Pipeline([*fitted_prefix, (tuner_name, tuner)])
+    else:
+        model = tuner
+    return Bunch(proba=proba, scores=scores, thresholds=thresholds,
+                 thresholds_proba=np.clip(thresholds_proba, 0.0, 1.0),
+                 train_scores=train_scores, train_pred=train_pred, oof_pred=oof_pred,
+                 fold=fold, response_method=method, at_least_one=at_least_one, model=model,
+                 classes=getattr(tuner, "classes_", None))

@@ -1,0 +1,177 @@
+"""The audit's self-contained HTML report."""
+
+import datetime
+from pathlib import Path
+
+import numpy as np
+
+from .. import metrics as _metrics
+from .._atomic import atomic_write
+from .._html import esc, figure_to_img, html_table, render_page, section
+from .._plots import plot_histogram, plot_matrix, plot_per_label_f1
+
+__all__ = ["write_html"]
+
+_TEXT_CHARS = 300
+
+
+def _short(text, n=_TEXT_CHARS):
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _labels(labels):
+    return ", ".join(map(str, labels)) if labels else "(none)"
+
+
+def _note(text):
+    return f'<p class="note">{esc(text)}</p>'
+
+
+def _para(text):
+    return f"<p>{esc(text)}</p>"
+
+
+def _close(fig):
+    # figures are built without pyplot; dropping the canvas frees them
+    fig.clf()
+
+
+def _img(fig, alt):
+    try:
+        return figure_to_img(fig, alt=alt)
+    finally:
+        _close(fig)
+
+
+def write_html(audit, path, *, max_rows=50):
+    """Render ``audit`` as one HTML file at ``path`` (atomic write). Returns the path."""
+    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
+        raise ValueError(f"max_rows must be a positive int; got {max_rows!r}.")
+    path = Path(path)
+    names = audit.label_names
+    Y = audit.Y
+    dep = audit.data_error_scores
+    issues = audit.label_issues
+    health = audit.label_health
+    likely = audit.issue_scores >= 0.5
+    n_miss = int((likely & (Y == 0)).sum())
+    n_wrong = int((likely & (Y == 1)).sum())
+    f1_micro = _metrics.f1_score(Y, audit.oof_pred, average="micro")
+    f1_macro = _metrics.f1_score(Y, audit.oof_pred, average="macro")
+    sections = []
+
+    overview = html_table(
+        [
+            ("rows", audit.n_samples),
+            ("labels", audit.n_labels),
+            ("cross-validation", f"{audit.cv}-fold, multi-label stratified"),
+            ("out-of-fold micro-F1", float(f1_micro)),
+            ("out-of-fold macro-F1", float(f1_macro)),
+            ("likely label issues (score \u2265 0.5)",
+             f"{n_miss + n_wrong} cells ({n_miss} missing, {n_wrong} wrong) in "
+             f"{int(likely.any(axis=1).sum())} rows"),
+            ("rows with data error score \u2265 0.5", int((dep >= 0.5).sum())),
+            ("labels with alerts", int((health["alerts"] != "").sum())),
+            ("duplicate texts with different labels",
+             f"{audit.duplicates['group'].nunique()} groups"),
+            ("audit time", f"{audit.seconds:.1f} s"),
+        ],
+        ["", "value"],
+    )
+    sections.append(section("Overview", overview, section_id="overview"))
+
+    fig = plot_histogram(dep, xlabel="data error score (0 = labels confirmed, 1 = likely wrong)",
+                         title="Data error score of every row")
+    top_rows = np.argsort(-dep, kind="stable")[:max_rows]
+    given = audit._given_labels
+    predicted = audit._predicted_labels
+    rows_table = html_table(
+        [(int(i), float(dep[i]), float(audit.error_probability[i]), _labels(given[i]),
+          _labels(predicted[i]), _short(audit.texts[i])) for i in top_rows],
+        ["row", "data error score", "error probability", "given labels",
+         "predicted (out of fold)", "text"],
+    )
+    sections.append(section(
+        "Data error score",
+        _para("Each row's data error score is in [0, 1]: high when its given labels disagree "
+              "with confident out-of-fold predictions, around 0.5 when the row sits on a "
+              "decision boundary, near 0 when the model confirms its labels."),
+        _img(fig, alt="Data error score distribution"),
+        _note(f"The {len(top_rows)} rows with the highest score:"),
+        rows_table,
+        section_id="data-error-score",
+    ))
+
+    top = issues.head(max_rows)
+    issues_table = html_table(
+        [(int(r.row), r.label, r.kind, float(r.score), float(r.proba), float(r.threshold),
+          _labels(r.given_labels), _short(r.text)) for r in top.itertuples()],
+        ["row", "label", "kind", "score", "model probability", "threshold", "given labels",
+         "text"],
+    )
+    sections.append(section(
+        "Likely label issues",
+        _para("Cells ranked by the probability that the given label is wrong. 'missing': the "
+              "label is not given but likely applies; 'wrong': it is given but likely does "
+              "not. Review them top-down."),
+        _note(f"{len(issues)} cells have a score of at least 0.05; the first {len(top)}:"),
+        issues_table,
+        section_id="label-issues",
+    ))
+
+    fig = plot_per_label_f1(names, health["f1"].to_numpy(), health["support"].to_numpy())
+    cols = ["support", "precision", "recall", "f1", "average_precision", "threshold",
+            "train_f1", "likely_missing", "likely_wrong", "alerts"]
+    order = np.lexsort((-health["support"].to_numpy(), health["alerts"].to_numpy() == ""))
+    health_rows = []
+    for j in order:
+        row = health.iloc[j]
+        health_rows.append([names[j], *(row[c].item() if hasattr(row[c], "item") else row[c]
+                                        for c in cols)])
+    sections.append(section(
+        "Label health",
+        _img(fig, alt="Per-label F1 and support"),
+        _note("Out-of-fold precision, recall and F1 with the tuned thresholds; train F1 is the "
+              "model refitted on all rows, scored on them. Labels with alerts first."),
+        html_table(health_rows, ["label", *cols]),
+        section_id="label-health",
+    ))
+
+    overlap = audit.overlap.head(max_rows)
+    parts = [_img(plot_matrix(audit.overlap_matrix, names, title="Label overlap",
+                              cbar_label="share of rows of A (row) predicted B (column)"),
+                  alt="Label overlap heatmap")]
+    parts.append(html_table(
+        [(r.label, r.confused_with, int(r.n_rows), int(r.n_confused), float(r.rate),
+          float(r.mean_proba), int(r.cooccurrence)) for r in overlap.itertuples()],
+        ["given label", "predicted instead/also", "rows", "confused", "rate",
+         "mean probability", "rows with both"],
+    ) if len(overlap) else _note("No label is predicted on rows of another label."))
+    co = (Y.T @ Y).astype(float)
+    parts.append(_img(plot_matrix(co, names, title="Label co-occurrence",
+                                  cbar_label="rows with both labels"),
+                      alt="Label co-occurrence heatmap"))
+    sections.append(section("Overlapping labels", *parts, section_id="overlap"))
+
+    dups = audit.duplicates
+    if len(dups):
+        shown = dups[dups["group"] < max_rows]
+        dup_html = html_table(
+            [(int(r.group), r.kind, int(r.row), float(r.similarity), _labels(r.given_labels),
+              _short(r.text, 200)) for r in shown.itertuples()],
+            ["group", "kind", "row", "similarity", "given labels", "text"],
+        )
+        dup_note = (f"{dups['group'].nunique()} groups of exact or near-duplicate texts carry "
+                    f"different labels ({len(dups)} rows); the first {shown['group'].nunique()}:")
+    else:
+        dup_html, dup_note = "", "No exact or near-duplicate texts with different labels."
+    sections.append(section("Duplicates with different labels", _note(dup_note), dup_html,
+                            section_id="duplicates"))
+
+    meta = (f"mlkit data audit \u00b7 {audit.n_samples} rows \u00b7 {audit.n_labels} labels "
+            f"\u00b7 generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}")
+    page = render_page("Data audit", sections, meta=meta)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    return path

@@ -1,0 +1,1112 @@
+"""TransformerClassifier: a fine-tuned Hugging Face encoder with a multi-label head.
+
+torch and transformers are imported inside the methods that need them
+(extra ``transformer``); importing this module is free.
+"""
+
+import math
+import numbers
+import os
+import shutil
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from .._labels import check_label_matrix
+from .._optional import import_optional
+from .._text import check_texts
+from ..transforms._base import MultiLabelClassifierMixin
+
+__all__ = ["DEFAULT_TRANSFORMER_MODEL", "TransformerClassifier"]
+
+DEFAULT_TRANSFORMER_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_EXTRA = "transformer"
+_WHO = "TransformerClassifier"
+_MULTI = "multi_label_classification"
+# keys mlkit adds to a checkpoint's config.json (ignored by transformers)
+_CFG_THRESHOLD = "mlkit_threshold"
+_CFG_MAX_LENGTH = "mlkit_max_length"
+_CFG_CLASSES = "mlkit_classes_kind"
+_CFG_POOLING = "mlkit_pooling"
+_HEAD_FILE = "mlkit_head.safetensors"
+_POOLINGS = ("auto", "cls", "mean")
+
+
+def _imports():
+    torch = import_optional("torch", extra=_EXTRA, purpose=_WHO)
+    transformers = import_optional("transformers", extra=_EXTRA, purpose=_WHO)
+    return torch, transformers
+
+
+def _is_default_names(id2label):
+    return all(str(v) == f"LABEL_{int(k)}" for k, v in id2label.items())
+
+
+def _classes_from_config(config):
+    id2label = {int(k): v for k, v in (config.id2label or {}).items()}
+    n = config.num_labels
+    if getattr(config, _CFG_CLASSES, None) == "index" or not id2label or _is_default_names(id2label):
+        return np.arange(n)
+    return np.asarray([str(id2label[i]) for i in range(n)], dtype=object)
+
+
+def _head_linear(model, n_labels):
+    """The last ``nn.Linear`` of ``model`` that outputs ``n_labels`` values (the label head)."""
+    torch, _ = _imports()
+    head = None
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear) and module.out_features == n_labels:
+            head = module
+    return head
+
+
+def _path_or_name(model):
+    path = Path(os.fspath(model)).expanduser()
+    return str(path) if path.is_dir() else os.fspath(model)
+
+
+def _model_file(model, filename):
+    """Path of ``filename`` in a local model directory or the local hub cache, or None."""
+    path = Path(os.fspath(model)).expanduser()
+    if path.is_dir():
+        candidate = path / filename
+        return candidate if candidate.is_file() else None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(os.fspath(model), filename)
+    except Exception:  # noqa: BLE001 - not a valid repo id, no cache...: not found
+        return None
+    return Path(found) if isinstance(found, str) else None
+
+
+def _sentence_transformers_pooling(model):
+    """"mean" when ``model`` is a sentence-transformers model that mean-pools, else None."""
+    import json
+
+    modules = _model_file(model, "modules.json")
+    if modules is None:
+        return None
+    try:
+        entries = json.loads(modules.read_text())
+        pool = next(e for e in entries if str(e.get("type", "")).endswith("Pooling"))
+        cfg_path = _model_file(model, f"{pool.get('path', '1_Pooling')}/config.json")
+        cfg = json.loads(cfg_path.read_text()) if cfg_path is not None else {}
+    except (OSError, ValueError, StopIteration, AttributeError):
+        return None
+    if cfg.get("pooling_mode_mean_tokens") or cfg.get("pooling_mode") == "mean":
+        return "mean"
+    return None
+
+
+_MEAN_POOL_CLASS = None
+
+
+def _mean_pool_classifier(encoder, n_labels):
+    """An encoder -> masked mean of the token states -> dropout -> linear model."""
+    global _MEAN_POOL_CLASS
+    torch, _ = _imports()
+    if _MEAN_POOL_CLASS is None:
+        from types import SimpleNamespace
+
+        class MeanPoolClassifier(torch.nn.Module):
+            """Multi-label head on the mean of an encoder's token states (mlkit)."""
+
+            def __init__(self, encoder, n_labels):
+                super().__init__()
+                cfg = encoder.config
+                p = getattr(cfg, "classifier_dropout", None)
+                if p is None:
+                    p = getattr(cfg, "hidden_dropout_prob", getattr(cfg, "dropout", 0.1))
+                self.encoder = encoder
+                self.dropout = torch.nn.Dropout(float(p))
+                self.classifier = torch.nn.Linear(cfg.hidden_size, n_labels)
+                std = float(getattr(cfg, "initializer_range", 0.02))
+                torch.nn.init.normal_(self.classifier.weight, std=std)
+                torch.nn.init.zeros_(self.classifier.bias)
+
+            @property
+            def config(self):
+                return self.encoder.config
+
+            @property
+            def base_model(self):
+                return self.encoder
+
+            def pool(self, input_ids=None, attention_mask=None, **kwargs):
+                out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+                hidden = out.last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+            def forward(self, input_ids=None, attention_mask=None, **kwargs):
+                pooled = self.pool(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+                return SimpleNamespace(logits=self.classifier(self.dropout(pooled)))
+
+        _MEAN_POOL_CLASS = MeanPoolClassifier
+    return _MEAN_POOL_CLASS(encoder, n_labels)
+
+
+class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
+    """Fine-tune a Hugging Face encoder for multi-label text classification.
+
+    The encoder (any ``AutoModel`` checkpoint: BERT, RoBERTa, DistilBERT,
+    MiniLM, ...) gets its architecture's standard sequence-classification head
+    with one output per label (for BERT-like models: pooled ``[CLS]`` ->
+    dropout -> linear), trained with one sigmoid per label and
+    :class:`torch.nn.BCEWithLogitsLoss`. This is exactly
+    ``AutoModelForSequenceClassification`` with
+    ``problem_type="multi_label_classification"``, so :meth:`save_pretrained`
+    writes a standard checkpoint any Hugging Face tool loads.
+
+    The training loop: dynamic padding (each batch padded to its longest
+    text), optional length-grouped batches, AdamW without weight decay on
+    biases and LayerNorm weights, linear warmup then linear decay, gradient
+    clipping, an optional stratified validation split with early stopping on a
+    multi-label metric (the best epoch's weights are kept), mixed precision on
+    CUDA (bfloat16 where supported, else float16 with loss scaling), and a
+    progress bar with the running loss. Inference runs in batches sorted by
+    length. Nothing is downloaded unless ``local_files_only=False``.
+
+    Needs the ``transformer`` extra: ``pip install "mlkit[transformer]"``.
+
+    Parameters
+    ----------
+    model : str or path-like, default="sentence-transformers/all-MiniLM-L6-v2"
+        Hub name or local directory of a Hugging Face checkpoint. A
+        multi-label checkpoint with the same labels (e.g. one written by
+        :meth:`save_pretrained`) is fine-tuned further, head included.
+    max_length : int, default=128
+        Maximum tokens per text; longer texts are truncated.
+    epochs : int, default=3
+        Passes over the training data (fewer with early stopping).
+    batch_size : int, default=32
+        Texts per training step.
+    learning_rate : float, default=5e-5
+        Peak learning rate of the encoder (AdamW).
+    head_learning_rate : float or None, default=None
+        Peak learning rate of the new head (parameters outside the base
+        encoder); None uses ``learning_rate``. A higher one (e.g. 1e-3) helps
+        on small training sets.
+    weight_decay : float, default=0.01
+        AdamW weight decay (not applied to biases and LayerNorm weights).
+    warmup_ratio : float, default=0.1
+        Fraction of the training steps over which the learning rate rises
+        linearly from 0; it then decays linearly to 0.
+    max_grad_norm : float or None, default=1.0
+        Clip the gradients' global L2 norm to this; None disables clipping.
+    pos_weight : None, "balanced" or array-like of shape (n_labels,), default=None
+        Weight of the positive examples of each label in the loss.
+        ``"balanced"``: ``n_negative / n_positive`` of each label, capped at
+        ``max_pos_weight`` (labels without positives get 1).
+    max_pos_weight : float, default=50.0
+        Cap of the ``"balanced"`` weights.
+    validation_fraction : float or None, default=None
+        Hold out this fraction of the training texts (multi-label
+        stratified) to evaluate after each epoch; training stops after
+        ``patience`` epochs without improvement and the best epoch's weights
+        are kept. None trains on everything for ``epochs`` epochs.
+    early_stopping_metric : str, default="average_precision_macro"
+        Any name of :func:`mlkit.metrics.get_metric`. Ranking metrics are
+        computed on the probabilities (threshold-free, the right choice when
+        thresholds are tuned afterwards); threshold metrics (``"f1_macro"``
+        ...) on ``predict_proba >= threshold``.
+    patience : int, default=2
+        Epochs without improvement of the validation metric before stopping.
+    threshold : float, default=0.5
+        ``predict`` sets a label when its probability is at least this. Use
+        :class:`~mlkit.ThresholdTuner` for per-label thresholds.
+    pooling : {"auto", "cls", "mean"}, default="auto"
+        What the head sees. ``"cls"``: the architecture's own
+        sequence-classification head (for BERT: the pooled ``[CLS]`` state);
+        the checkpoint is a standard ``AutoModelForSequenceClassification``
+        one. ``"mean"``: the mean of the token states (masked) -> dropout ->
+        linear, the pooling sentence-transformers models are trained with:
+        on such encoders it learns far faster from small data (4,000
+        GoEmotions rows, 2 epochs, thresholds tuned on dev: test macro-F1
+        0.39 with ``"mean"`` and ``head_init="linear_probe"``, 0.16 with a
+        random mean-pooling head, 0.11 with ``"cls"``), but its checkpoint
+        needs mlkit (or your own mean pooling) to load, since
+        ``transformers`` has no mean-pooling classification head. ``"auto"``: the checkpoint's saved choice; else
+        ``"mean"`` for a sentence-transformers model that mean-pools (it has
+        a ``modules.json`` with a mean ``Pooling`` module), ``"cls"``
+        otherwise. The choice is stored in ``pooling_``.
+    head_init : {"linear_probe", "random"}, default="linear_probe"
+        How a new mean-pooling head starts. ``"linear_probe"``: fitted first
+        on the frozen encoder's pooled features of the training texts
+        (L2-regularized logistic regression, one full-batch L-BFGS solve;
+        costs one inference pass), then everything is fine-tuned ("LP-FT",
+        Kumar et al., 2022): the encoder then adapts under a head that is
+        already good, instead of being pushed around by a random one. This
+        matters most with few training steps. ``"random"``: the usual random
+        initialization. A warm-started head (same labels) and the ``"cls"``
+        head always start as they are.
+    eval_batch_size : int or None, default=None
+        Texts per inference batch; None uses ``2 * batch_size``.
+    group_by_length : bool, default=True
+        Build each training batch from texts of similar length (random
+        groups of 50 batches are sorted by length and cut into batches,
+        whose order is shuffled), which cuts padding, and so time, on texts
+        of varied length. False draws batches uniformly.
+    mixed_precision : {"auto", True, False}, default="auto"
+        Autocast on CUDA: ``"auto"`` and True enable it there (bfloat16 when
+        the GPU supports it, else float16 with a gradient scaler); it is
+        never used on CPU (True warns there).
+    device : str, default="auto"
+        ``"auto"``: a CUDA (or MPS) GPU when torch sees one, else the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the head's initialization, dropout, shuffling and the
+        validation split. On CPU two fits with the same integer seed (and the
+        same number of torch threads) give identical models; on GPU, kernels
+        may add small nondeterminism.
+    local_files_only : bool, default=True
+        Only use local directories and the local Hugging Face cache (set
+        ``HF_HUB_OFFLINE=1`` too, to be sure). Set False to let transformers
+        download ``model`` from the hub.
+    verbose : {"auto", True, False}, default="auto"
+        Progress bar over training steps with the running loss (and the
+        validation metric per epoch). ``"auto"``: only when standard error is
+        a terminal or in Jupyter.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The fine-tuned model, in eval mode: an
+        ``AutoModelForSequenceClassification`` (``pooling_="cls"``), or
+        mlkit's mean-pooling head on an ``AutoModel`` (``pooling_="mean"``).
+    pooling_ : {"cls", "mean"}
+    tokenizer_ : transformers.PreTrainedTokenizerBase
+    classes_ : ndarray of shape (n_labels,)
+        Label names, or ``np.arange(n_labels)`` when ``Y`` carried none.
+    n_labels_ : int
+    device_ : str
+        The device the model lives on.
+    loss_curve_ : list of float
+        Mean training loss of each epoch.
+    validation_scores_ : list of float
+        ``early_stopping_metric`` on the validation split after each epoch
+        (empty without ``validation_fraction``).
+    best_epoch_ : int or None
+        1-based epoch whose weights were kept (None without validation).
+    n_epochs_ : int
+        Epochs trained.
+    n_train_samples_ : int
+        Texts trained on (after the validation split).
+
+    See Also
+    --------
+    SentenceEmbeddingFeaturizer : Frozen sentence embeddings for any classifier.
+    ThresholdTuner : Tune per-label thresholds on held-out scores (``cv=0.2``).
+
+    Notes
+    -----
+    Pickle and joblib store the configuration, the weights and the tokenizer
+    files (the checkpoint :meth:`save_pretrained` writes), so an unpickled
+    model predicts identically without the original ``model`` directory or
+    the hub. ``decision_function`` returns the logits, ``predict_proba`` their
+    sigmoid.
+
+    Examples
+    --------
+    >>> from mlkit import TransformerClassifier  # doctest: +SKIP
+    >>> clf = TransformerClassifier("path/to/all-MiniLM-L6-v2", epochs=2,
+    ...                             random_state=0)  # doctest: +SKIP
+    >>> clf.fit(texts, [["joy"], ["anger", "fear"], []])  # doctest: +SKIP
+    >>> clf.predict_proba(["what a lovely day"]).shape  # doctest: +SKIP
+    (1, 3)
+    >>> clf.save_pretrained("my-checkpoint")  # doctest: +SKIP
+    """
+
+    def __init__(self, model=DEFAULT_TRANSFORMER_MODEL, *, max_length=128, epochs=3,
+                 batch_size=32, learning_rate=5e-5, head_learning_rate=None, weight_decay=0.01,
+                 warmup_ratio=0.1, max_grad_norm=1.0, pos_weight=None, max_pos_weight=50.0,
+                 validation_fraction=None, early_stopping_metric="average_precision_macro",
+                 patience=2, threshold=0.5, pooling="auto", head_init="linear_probe",
+                 eval_batch_size=None,
+                 group_by_length=True, mixed_precision="auto", device="auto",
+                 random_state=None, local_files_only=True, verbose="auto"):
+        self.model = model
+        self.max_length = max_length
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.head_learning_rate = head_learning_rate
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.max_grad_norm = max_grad_norm
+        self.pos_weight = pos_weight
+        self.max_pos_weight = max_pos_weight
+        self.validation_fraction = validation_fraction
+        self.early_stopping_metric = early_stopping_metric
+        self.patience = patience
+        self.threshold = threshold
+        self.pooling = pooling
+        self.head_init = head_init
+        self.eval_batch_size = eval_batch_size
+        self.group_by_length = group_by_length
+        self.mixed_precision = mixed_precision
+        self.device = device
+        self.random_state = random_state
+        self.local_files_only = local_files_only
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # parameters
+    # ------------------------------------------------------------------
+
+    def _check_params(self):
+        from .._torch import check_verbose
+
+        def positive_int(name, allow_none=False):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{_WHO}: {name} must be a positive integer"
+                                 f"{' or None' if allow_none else ''}; got {v!r}.")
+
+        def nonneg(name, allow_none=False, upper=None):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if (not isinstance(v, numbers.Real) or isinstance(v, bool) or not np.isfinite(v)
+                    or v < 0 or (upper is not None and v >= upper)):
+                rng = f"in [0, {upper})" if upper is not None else "non-negative"
+                raise ValueError(f"{_WHO}: {name} must be a {rng} number; got {v!r}.")
+
+        if not isinstance(self.model, (str, os.PathLike)) or not os.fspath(self.model):
+            raise TypeError(
+                f"{_WHO}: model must be a Hugging Face hub name or a local directory (str or "
+                f"path); got {type(self.model).__name__} {self.model!r}."
+            )
+        for name in ("max_length", "epochs", "batch_size", "patience"):
+            positive_int(name)
+        positive_int("eval_batch_size", allow_none=True)
+        for name in ("learning_rate", "weight_decay", "max_pos_weight"):
+            nonneg(name)
+        if self.learning_rate <= 0:
+            raise ValueError(f"{_WHO}: learning_rate must be positive; got {self.learning_rate!r}.")
+        nonneg("head_learning_rate", allow_none=True)
+        nonneg("warmup_ratio", upper=1)
+        nonneg("max_grad_norm", allow_none=True)
+        if self.validation_fraction is not None:
+            v = self.validation_fraction
+            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not 0 < v < 1:
+                raise ValueError(f"{_WHO}: validation_fraction must be a number in (0, 1) or "
+                                 f"None; got {v!r}.")
+        if not isinstance(self.threshold, numbers.Real) or isinstance(self.threshold, bool) \
+                or not 0 <= self.threshold <= 1:
+            raise ValueError(f"{_WHO}: threshold is a probability and must be in [0, 1]; got "
+                             f"{self.threshold!r}.")
+        if self.pooling not in _POOLINGS:
+            raise ValueError(f"{_WHO}: pooling={self.pooling!r} is not supported; use one of "
+                             f"{_POOLINGS}.")
+        if self.head_init not in ("linear_probe", "random"):
+            raise ValueError(f"{_WHO}: head_init={self.head_init!r} is not supported; use "
+                             "'linear_probe' or 'random'.")
+        if self.mixed_precision not in ("auto", True, False):
+            raise ValueError(f"{_WHO}: mixed_precision={self.mixed_precision!r} is not "
+                             "supported; use 'auto', True or False.")
+        from ..metrics import get_metric
+
+        get_metric(self.early_stopping_metric)  # raises with the valid names
+        check_verbose(self.verbose, _WHO)
+
+    # ------------------------------------------------------------------
+    # loading
+    # ------------------------------------------------------------------
+
+    def _load_config(self, source):
+        _, transformers = _imports()
+        from .._torch import model_not_found_error, quiet_hf_loading
+
+        try:
+            with quiet_hf_loading():
+                return transformers.AutoConfig.from_pretrained(
+                    _path_or_name(source), local_files_only=bool(self.local_files_only))
+        except (OSError, ValueError) as exc:
+            raise model_not_found_error(source, self.local_files_only, _WHO, exc) from exc
+
+    def _load_tokenizer(self, source):
+        _, transformers = _imports()
+        from .._torch import model_not_found_error, quiet_hf_loading
+
+        try:
+            with quiet_hf_loading():
+                return transformers.AutoTokenizer.from_pretrained(
+                    _path_or_name(source), local_files_only=bool(self.local_files_only))
+        except (OSError, ValueError) as exc:
+            raise model_not_found_error(source, self.local_files_only, _WHO, exc) from exc
+
+    def _load_model(self, source, **kwargs):
+        torch, transformers = _imports()
+        from .._torch import model_not_found_error, quiet_hf_loading
+
+        try:
+            with quiet_hf_loading():
+                # float32 weights whatever the checkpoint's dtype: training keeps float32
+                # master weights (autocast handles mixed precision on CUDA)
+                return transformers.AutoModelForSequenceClassification.from_pretrained(
+                    _path_or_name(source), local_files_only=bool(self.local_files_only),
+                    dtype=torch.float32, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise model_not_found_error(source, self.local_files_only, _WHO, exc) from exc
+
+    def _resolve_pooling(self, config):
+        if self.pooling != "auto":
+            return self.pooling
+        saved = getattr(config, _CFG_POOLING, None)
+        if saved in ("cls", "mean"):
+            return saved
+        if any(a.endswith("ForSequenceClassification")
+               for a in (getattr(config, "architectures", None) or [])):
+            return "cls"
+        return _sentence_transformers_pooling(self.model) or "cls"
+
+    def _load_encoder(self, source):
+        torch, transformers = _imports()
+        from .._torch import model_not_found_error, quiet_hf_loading
+
+        try:
+            with quiet_hf_loading():
+                return transformers.AutoModel.from_pretrained(
+                    _path_or_name(source), local_files_only=bool(self.local_files_only),
+                    dtype=torch.float32)
+        except (OSError, ValueError) as exc:
+            raise model_not_found_error(source, self.local_files_only, _WHO, exc) from exc
+
+    def _load_head(self, model, source):
+        """Load a mean-pooling checkpoint's head weights into ``model`` (False if none)."""
+        path = _model_file(source, _HEAD_FILE)
+        if path is None:
+            return False
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+        if state["weight"].shape != model.classifier.weight.shape:
+            return False
+        model.classifier.load_state_dict(state)
+        return True
+
+    def _build_model(self, classes, named):
+        """The classification model for these labels: warm-started head when it matches.
+
+        Returns (model, pooling, fresh_head).
+        """
+        n_labels = len(classes)
+        names = [str(c) for c in classes] if named else [f"LABEL_{i}" for i in range(n_labels)]
+        config = self._load_config(self.model)
+        pooling = self._resolve_pooling(config)
+        old = {int(k): str(v) for k, v in (getattr(config, "id2label", None) or {}).items()}
+        id2label = dict(enumerate(names))
+        label2id = {n: i for i, n in enumerate(names)}
+        if pooling == "mean":
+            encoder = self._load_encoder(self.model)
+            model = _mean_pool_classifier(encoder, n_labels)
+            same_size = (getattr(config, _CFG_POOLING, None) == "mean"
+                         and len(old) == n_labels and self._load_head(model, self.model))
+            model.config.update({"id2label": id2label, "label2id": label2id,
+                                 "problem_type": _MULTI})
+        else:
+            is_classifier = any(a.endswith("ForSequenceClassification")
+                                for a in (getattr(config, "architectures", None) or []))
+            same_size = is_classifier and config.num_labels == n_labels
+            model = self._load_model(
+                self.model, num_labels=n_labels, problem_type=_MULTI,
+                id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True,
+            )
+        model.config.update({_CFG_POOLING: pooling})
+        if same_size:
+            torch, _ = _imports()
+            old_names = [old.get(i, f"LABEL_{i}") for i in range(n_labels)]
+            head = model.classifier if pooling == "mean" else _head_linear(model, n_labels)
+            if old_names != names and not _is_default_names(dict(enumerate(old_names))):
+                if sorted(old_names) == sorted(names) and head is not None:
+                    # same labels in another order: reorder the head's rows
+                    perm = [old_names.index(n) for n in names]
+                    with torch.no_grad():
+                        head.weight.copy_(head.weight[perm].clone())
+                        if head.bias is not None:
+                            head.bias.copy_(head.bias[perm].clone())
+                else:
+                    warnings.warn(
+                        f"{_WHO}: the checkpoint {os.fspath(self.model)!r} was trained for the "
+                        f"labels {old_names[:5]}... but Y has {names[:5]}...; the classification "
+                        "head is initialized afresh.", UserWarning, stacklevel=3)
+                    if head is not None:
+                        torch.nn.init.normal_(
+                            head.weight, std=float(getattr(model.config, "initializer_range",
+                                                           0.02)))
+                        if head.bias is not None:
+                            torch.nn.init.zeros_(head.bias)
+                    same_size = False
+        return model, pooling, not same_size
+
+    # ------------------------------------------------------------------
+    # data
+    # ------------------------------------------------------------------
+
+    def _tokenize(self, tokenizer, texts):
+        enc = tokenizer(texts, truncation=True, max_length=int(self.max_length))
+        keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in enc]
+        features = [{k: enc[k][i] for k in keys} for i in range(len(texts))]
+        lengths = np.fromiter((len(f["input_ids"]) for f in features), dtype=np.int64,
+                              count=len(features))
+        return features, lengths
+
+    def _collate(self, tokenizer, features, device):
+        batch = tokenizer.pad(features, return_tensors="pt",
+                              pad_to_multiple_of=8 if device.startswith("cuda") else None)
+        return {k: v.to(device) for k, v in batch.items()}
+
+    def _train_batches(self, lengths, rng):
+        n = len(lengths)
+        bs = int(self.batch_size)
+        perm = rng.permutation(n)
+        if not self.group_by_length:
+            return [perm[i:i + bs] for i in range(0, n, bs)]
+        mega = bs * 50
+        batches = []
+        for start in range(0, n, mega):
+            group = perm[start:start + mega]
+            group = group[np.argsort(-lengths[group], kind="stable")]
+            batches.extend(group[i:i + bs] for i in range(0, len(group), bs))
+        order = rng.permutation(len(batches))
+        return [batches[i] for i in order]
+
+    # ------------------------------------------------------------------
+    # fit
+    # ------------------------------------------------------------------
+
+    def _autocast(self, torch, device):
+        if not device.startswith("cuda") or self.mixed_precision is False:
+            import contextlib
+
+            return contextlib.nullcontext(), None
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
+        return torch.autocast(device_type="cuda", dtype=dtype), scaler
+
+    def _pos_weight(self, Y):
+        pw = self.pos_weight
+        L = Y.shape[1]
+        if pw is None:
+            return None
+        if isinstance(pw, str):
+            if pw != "balanced":
+                raise ValueError(f"{_WHO}: pos_weight={pw!r} is not supported; use None, "
+                                 "'balanced' or an array of one weight per label.")
+            n_pos = Y.sum(axis=0).astype(np.float64)
+            n_neg = Y.shape[0] - n_pos
+            w = np.where(n_pos > 0, n_neg / np.maximum(n_pos, 1), 1.0)
+            return np.clip(w, 1.0, float(self.max_pos_weight))
+        w = np.asarray(pw, dtype=np.float64)
+        if w.shape != (L,):
+            raise ValueError(f"{_WHO}: pos_weight has shape {w.shape} but Y has {L} labels; "
+                             "give one weight per label, 'balanced' or None.")
+        if not np.all(np.isfinite(w)) or np.any(w <= 0):
+            raise ValueError(f"{_WHO}: pos_weight must hold positive finite numbers.")
+        return w
+
+    def _param_groups(self, model):
+        base = getattr(model, "base_model", model)
+        base_ids = {id(p) for p in base.parameters()} if base is not model else set()
+        head_lr = self.head_learning_rate or self.learning_rate
+        groups = {}
+        for name, p in model.named_parameters():
+            if not p.requires_grad:
+                continue
+            no_decay = p.ndim < 2 or "LayerNorm" in name or "layer_norm" in name
+            is_head = base_ids and id(p) not in base_ids
+            key = (is_head, no_decay)
+            if key not in groups:
+                groups[key] = {"params": [], "weight_decay": 0.0 if no_decay else
+                               float(self.weight_decay),
+                               "lr": float(head_lr if is_head else self.learning_rate)}
+            groups[key]["params"].append(p)
+        return list(groups.values())
+
+    def fit(self, X, Y):
+        """Fine-tune the encoder and the head on raw texts.
+
+        Parameters
+        ----------
+        X : list, tuple, ndarray or Series of str
+            Raw texts.
+        Y : array-like, sparse matrix, DataFrame or list of label collections
+            Labels in any mlkit form (see :func:`mlkit.labels_to_indicator`).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._check_params()
+        texts = check_texts(X, estimator=self)
+        Y, names = check_label_matrix(Y, n_samples=len(texts))
+        Yd = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
+        pos_weight = self._pos_weight(Yd)
+        torch, transformers = _imports()
+        from .._torch import resolve_device, show_progress
+
+        device = resolve_device(self.device, purpose=_WHO, extra=_EXTRA)
+        if self.mixed_precision is True and not device.startswith("cuda"):
+            warnings.warn(f"{_WHO}: mixed_precision=True is used on CUDA only; training on "
+                          f"{device} in float32.", UserWarning, stacklevel=2)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(2**31 - 1))
+        classes = names if names is not None else np.arange(Yd.shape[1])
+
+        train_idx = np.arange(len(texts))
+        val_idx = None
+        if self.validation_fraction is not None:
+            from ..model_selection import MultilabelStratifiedShuffleSplit
+
+            if len(texts) < 4:
+                raise ValueError(f"{_WHO}: validation_fraction needs at least 4 texts; got "
+                                 f"{len(texts)}.")
+            splitter = MultilabelStratifiedShuffleSplit(
+                n_splits=1, test_size=self.validation_fraction, random_state=seed)
+            train_idx, val_idx = next(splitter.split(np.zeros((len(texts), 1)), Yd))
+
+        devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            tokenizer = self._load_tokenizer(self.model)
+            model, pooling, fresh_head = self._build_model(classes, named=names is not None)
+            model.to(device)
+            self._train(torch, transformers, model, tokenizer, texts, Yd, train_idx, val_idx,
+                        pos_weight, device, rng, show_progress(self.verbose), fresh_head)
+        model.eval()
+        model.config.update({_CFG_THRESHOLD: float(self.threshold),
+                             _CFG_MAX_LENGTH: int(self.max_length),
+                             _CFG_CLASSES: "name" if names is not None else "index"})
+        self.model_ = model
+        self.pooling_ = pooling
+        self.tokenizer_ = tokenizer
+        self.classes_ = classes
+        self.n_labels_ = Yd.shape[1]
+        self.device_ = device
+        self.n_train_samples_ = int(len(train_idx))
+        return self
+
+    def _linear_probe(self, torch, model, tokenizer, features, lengths, Yt, pos_weight,
+                      device):
+        """Fit the (mean-pooling) head on the frozen encoder's features: LP before FT."""
+        order = np.argsort(-lengths, kind="stable")
+        bs = int(self.eval_batch_size or 2 * int(self.batch_size))
+        pooled = torch.empty((len(features), model.classifier.in_features))
+        autocast, _ = self._autocast(torch, device)
+        model.eval()
+        with torch.inference_mode(), autocast:
+            for start in range(0, len(order), bs):
+                idx = order[start:start + bs]
+                batch = self._collate(tokenizer, [features[i] for i in idx], device)
+                pooled[torch.as_tensor(idx)] = model.pool(**batch).float().cpu()
+        Z = pooled.to(device)
+        Y = Yt.to(device)
+        head = torch.nn.Linear(Z.shape[1], Y.shape[1]).to(device)
+        with torch.no_grad():
+            head.weight.zero_()
+            prior = Y.mean(dim=0).clamp(1e-4, 1 - 1e-4)
+            head.bias.copy_(torch.log(prior / (1 - prior)))
+        pw = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32,
+                                                             device=device)
+        bce = torch.nn.BCEWithLogitsLoss(pos_weight=pw)
+        # L2 penalty of a logistic regression with C=1 per label on n samples
+        l2 = 1.0 / (2.0 * Z.shape[0])
+        opt = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=200,
+                                line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = bce(head(Z), Y) * Y.shape[1] + l2 * head.weight.pow(2).sum()
+            loss.backward()
+            return loss
+
+        with torch.enable_grad():
+            opt.step(closure)
+        with torch.no_grad():
+            model.classifier.weight.copy_(head.weight)
+            model.classifier.bias.copy_(head.bias)
+
+    def _train(self, torch, transformers, model, tokenizer, texts, Yd, train_idx, val_idx,
+               pos_weight, device, rng, progress, fresh_head=True):
+        from ..metrics import get_metric
+
+        features, lengths = self._tokenize(tokenizer, [texts[i] for i in train_idx])
+        Yt = torch.as_tensor(Yd[train_idx], dtype=torch.float32)
+        loss_fn = torch.nn.BCEWithLogitsLoss(
+            pos_weight=None if pos_weight is None
+            else torch.as_tensor(pos_weight, dtype=torch.float32, device=device))
+        if fresh_head and self.head_init == "linear_probe" and hasattr(model, "pool"):
+            self._linear_probe(torch, model, tokenizer, features, lengths, Yt, pos_weight,
+                               device)
+        optimizer = torch.optim.AdamW(self._param_groups(model), lr=float(self.learning_rate))
+        steps_per_epoch = math.ceil(len(train_idx) / int(self.batch_size))
+        total = steps_per_epoch * int(self.epochs)
+        scheduler = transformers.get_linear_schedule_with_warmup(
+            optimizer, num_warmup_steps=int(float(self.warmup_ratio) * total),
+            num_training_steps=total)
+        autocast, scaler = self._autocast(torch, device)
+        metric = get_metric(self.early_stopping_metric)
+        val_texts = None if val_idx is None else [texts[i] for i in val_idx]
+
+        self.loss_curve_ = []
+        self.validation_scores_ = []
+        self.best_epoch_ = None
+        self.n_epochs_ = 0
+        best_score, best_state, bad_epochs = None, None, 0
+        bar = None
+        if progress:
+            tqdm = import_optional("tqdm.auto", extra=_EXTRA, purpose=_WHO)
+            bar = tqdm.tqdm(total=total, desc="Fine-tuning", unit="step")
+        try:
+            for epoch in range(int(self.epochs)):
+                model.train()
+                running, total_loss, n_seen = None, 0.0, 0
+                for batch_idx in self._train_batches(lengths, rng):
+                    batch = self._collate(tokenizer, [features[i] for i in batch_idx], device)
+                    target = Yt[batch_idx].to(device)
+                    with autocast:
+                        logits = model(**batch).logits
+                    loss = loss_fn(logits.float(), target)
+                    if not torch.isfinite(loss):
+                        raise FloatingPointError(
+                            f"{_WHO}: the training loss became {loss.item()} at epoch "
+                            f"{epoch + 1}; lower learning_rate (now {self.learning_rate}) or "
+                            "keep max_grad_norm set.")
+                    if scaler is not None:
+                        scaler.scale(loss).backward()
+                        scaler.unscale_(optimizer)
+                    else:
+                        loss.backward()
+                    if self.max_grad_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                                       float(self.max_grad_norm))
+                    if scaler is not None:
+                        scaler.step(optimizer)
+                        scaler.update()
+                    else:
+                        optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    value = float(loss.detach())
+                    total_loss += value * len(batch_idx)
+                    n_seen += len(batch_idx)
+                    running = value if running is None else 0.95 * running + 0.05 * value
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{running:.4f}")
+                self.loss_curve_.append(total_loss / max(n_seen, 1))
+                self.n_epochs_ = epoch + 1
+                if val_texts is None:
+                    continue
+                model.eval()
+                logits = self._logits_of(model, tokenizer, val_texts, device)
+                proba = 1.0 / (1.0 + np.exp(-logits))
+                y_val = Yd[val_idx]
+                pred = proba if metric.needs_scores else (proba >= self.threshold).astype(int)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    score = float(metric(y_val, pred))
+                if not np.isfinite(score):
+                    score = -np.inf
+                if not metric.greater_is_better:
+                    score = -score
+                self.validation_scores_.append(score if metric.greater_is_better else -score)
+                if bar is not None:
+                    bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{running:.4f}",
+                                    **{metric.name: f"{self.validation_scores_[-1]:.4f}"})
+                if best_score is None or score > best_score:
+                    best_score, bad_epochs = score, 0
+                    self.best_epoch_ = epoch + 1
+                    best_state = {k: v.detach().to("cpu", copy=True)
+                                  for k, v in model.state_dict().items()}
+                else:
+                    bad_epochs += 1
+                    if bad_epochs >= int(self.patience):
+                        break
+        finally:
+            if bar is not None:
+                bar.close()
+        if best_state is not None and self.best_epoch_ != self.n_epochs_:
+            model.load_state_dict(best_state)
+
+    # ------------------------------------------------------------------
+    # inference
+    # ------------------------------------------------------------------
+
+    def _logits_of(self, model, tokenizer, texts, device):
+        torch, _ = _imports()
+        features, lengths = self._tokenize(tokenizer, texts)
+        order = np.argsort(-lengths, kind="stable")
+        bs = int(self.eval_batch_size or 2 * int(self.batch_size))
+        out = np.empty((len(texts), model.config.num_labels), dtype=np.float64)
+        autocast, _ = self._autocast(torch, device)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.inference_mode(), autocast:
+                for start in range(0, len(order), bs):
+                    idx = order[start:start + bs]
+                    batch = self._collate(tokenizer, [features[i] for i in idx], device)
+                    out[idx] = model(**batch).logits.float().cpu().numpy()
+        finally:
+            model.train(was_training)
+        return out
+
+    def decision_function(self, X):
+        """Logits of each label (before the sigmoid).
+
+        Parameters
+        ----------
+        X : list, tuple, ndarray or Series of str
+            Raw texts.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels), float64
+        """
+        check_is_fitted(self, "model_")
+        texts = check_texts(X, estimator=self)
+        return self._logits_of(self.model_, self.tokenizer_, texts, self.device_)
+
+    def predict_proba(self, X):
+        """Probability that each label applies (sigmoid of the logits).
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_labels), float64
+        """
+        logits = self.decision_function(X)
+        return 0.5 * (1.0 + np.tanh(0.5 * logits))
+
+    def predict(self, X):
+        """0/1 decisions: ``predict_proba(X) >= threshold``.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels), int64
+        """
+        return (self.predict_proba(X) >= self.threshold).astype(np.int64)
+
+    # ------------------------------------------------------------------
+    # checkpoints
+    # ------------------------------------------------------------------
+
+    def save_pretrained(self, directory):
+        """Write a standard Hugging Face checkpoint (weights, config, tokenizer).
+
+        ``config.json`` has ``problem_type="multi_label_classification"``,
+        ``id2label`` and ``label2id`` (the label names, or ``LABEL_<i>`` when
+        ``Y`` had none), plus mlkit's ``threshold`` and ``max_length``.
+        ``transformers.AutoModelForSequenceClassification.from_pretrained``
+        loads it and gives the same logits; so does
+        :meth:`TransformerClassifier.from_pretrained`.
+
+        The checkpoint is written to a temporary directory beside
+        ``directory`` and then renamed into place, so an interrupted save
+        never leaves a half-written checkpoint. An existing ``directory`` is
+        replaced only when it is empty or holds a checkpoint (a
+        ``config.json``).
+
+        Parameters
+        ----------
+        directory : str or path-like
+
+        Returns
+        -------
+        directory : pathlib.Path
+        """
+        check_is_fitted(self, "model_")
+        target = Path(os.fspath(directory)).expanduser().absolute()
+        if target.exists():
+            if not target.is_dir():
+                raise FileExistsError(f"{_WHO}.save_pretrained: {str(target)!r} is a file; give "
+                                      "a directory path.")
+            if any(target.iterdir()) and not (target / "config.json").is_file():
+                raise FileExistsError(
+                    f"{_WHO}.save_pretrained: {str(target)!r} is a non-empty directory that "
+                    "does not hold a checkpoint; refusing to replace it. Give a new or empty "
+                    "directory.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        try:
+            self._write_checkpoint(tmp)
+            if target.exists():
+                os.replace(target, old)
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old.exists() and not target.exists():
+                os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    def _write_checkpoint(self, directory):
+        from .._torch import quiet_hf_loading
+
+        with quiet_hf_loading():
+            self.model_.config.update({_CFG_THRESHOLD: float(self.threshold),
+                                       _CFG_MAX_LENGTH: int(self.max_length),
+                                       _CFG_POOLING: self.pooling_})
+            if self.pooling_ == "mean":
+                from safetensors.torch import save_file
+
+                self.model_.encoder.save_pretrained(directory)
+                head = self.model_.classifier
+                save_file({"weight": head.weight.detach().cpu().contiguous(),
+                           "bias": head.bias.detach().cpu().contiguous()},
+                          str(Path(directory) / _HEAD_FILE), metadata={"format": "pt"})
+            else:
+                self.model_.save_pretrained(directory)
+            self.tokenizer_.save_pretrained(directory)
+
+    @classmethod
+    def from_pretrained(cls, directory, **params):
+        """Load a multi-label sequence-classification checkpoint, ready to predict.
+
+        Any Hugging Face checkpoint of a ``...ForSequenceClassification``
+        model trained with one sigmoid per label works: one written by
+        :meth:`save_pretrained`, or a published one (e.g. a toxic-comment
+        classifier). ``classes_`` come from ``id2label``. Calling ``fit`` on
+        the result fine-tunes it further (the checkpoint is its ``model``).
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Local checkpoint directory, or a hub name in the local cache
+            (``local_files_only=False`` in ``params`` allows a download).
+        **params
+            Estimator parameters (``threshold``, ``max_length``, ``device``,
+            ``batch_size`` ...). ``threshold`` and ``max_length`` default to
+            the values saved by :meth:`save_pretrained`, when present.
+
+        Returns
+        -------
+        estimator : TransformerClassifier
+            Fitted.
+        """
+        est = cls(model=os.fspath(directory), **params)
+        est._check_params()
+        config = est._load_config(est.model)
+        problem = getattr(config, "problem_type", None)
+        if problem not in (None, _MULTI):
+            raise ValueError(
+                f"{_WHO}.from_pretrained: {os.fspath(directory)!r} is a {problem!r} checkpoint; "
+                f"only multi-label checkpoints (problem_type={_MULTI!r}, one sigmoid per label) "
+                "can be loaded.")
+        if problem is None:
+            warnings.warn(
+                f"{_WHO}.from_pretrained: {os.fspath(directory)!r} does not declare its "
+                f"problem_type; it is used as a multi-label model (one sigmoid per label).",
+                UserWarning, stacklevel=2)
+        if "threshold" not in params and getattr(config, _CFG_THRESHOLD, None) is not None:
+            est.threshold = float(getattr(config, _CFG_THRESHOLD))
+        if "max_length" not in params and getattr(config, _CFG_MAX_LENGTH, None) is not None:
+            est.max_length = int(getattr(config, _CFG_MAX_LENGTH))
+        est._restore(est.model, config)
+        return est
+
+    def _restore(self, source, config=None, *, fallback_to_cpu=False):
+        """Load a fitted model from ``source`` (a checkpoint) and set the fitted attributes."""
+        from .._torch import resolve_device
+
+        if config is None:
+            config = self._load_config(source)
+        try:
+            device = resolve_device(self.device, purpose=_WHO, extra=_EXTRA)
+        except ValueError:
+            if not fallback_to_cpu:
+                raise
+            warnings.warn(f"{_WHO}: device={self.device!r} is not available here; the "
+                          "unpickled model runs on the CPU.", UserWarning, stacklevel=3)
+            device = "cpu"
+        tokenizer = self._load_tokenizer(source)
+        pooling = getattr(config, _CFG_POOLING, None) or "cls"
+        if pooling == "mean":
+            model = _mean_pool_classifier(self._load_encoder(source), len(config.id2label))
+            if not self._load_head(model, source):
+                raise ValueError(
+                    f"{_WHO}: {os.fspath(source)!r} is a mean-pooling checkpoint but its head "
+                    f"weights ({_HEAD_FILE}) are missing or do not match its labels.")
+        else:
+            kwargs = {} if getattr(config, "problem_type", None) == _MULTI else \
+                {"problem_type": _MULTI}
+            model = self._load_model(source, **kwargs)
+        model.to(device)
+        model.eval()
+        self.model_ = model
+        self.pooling_ = pooling
+        self.tokenizer_ = tokenizer
+        self.classes_ = _classes_from_config(model.config)
+        self.n_labels_ = int(model.config.num_labels)
+        self.device_ = device
+        for name, value in (("loss_curve_", []), ("validation_scores_", []),
+                            ("best_epoch_", None), ("n_epochs_", 0),
+                            ("n_train_samples_", 0)):
+            if not hasattr(self, name):
+                setattr(self, name, value)
+
+    # ------------------------------------------------------------------
+    # pickling
+    # ------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "model_" in state:
+            state.pop("model_")
+            state.pop("tokenizer_", None)
+            files = {}
+            with tempfile.TemporaryDirectory(prefix="mlkit-pickle-") as tmp:
+                self._write_checkpoint(tmp)
+                for path in sorted(Path(tmp).rglob("*")):
+                    if path.is_file():
+                        files[path.relative_to(tmp).as_posix()] = path.read_bytes()
+            state["_checkpoint_files"] = files
+        return state
+
+    def __setstate__(self, state):
+        files = state.pop("_checkpoint_files", None)
+        self.__dict__.update(state)
+        if files is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="mlkit-unpickle-") as tmp:
+            root = Path(tmp).resolve()
+            for name, data in files.items():
+                path = (root / name).resolve()
+                if (not isinstance(name, str) or Path(name).is_absolute()
+                        or root not in path.parents):
+                    raise ValueError(
+                        f"Refusing to restore a TransformerClassifier: its checkpoint file "
+                        f"name {name!r} points outside the checkpoint directory. The pickled "
+                        "state is damaged or was crafted; do not load it."
+                    )
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            local = self.local_files_only
+            self.local_files_only = True
+            try:
+                self._restore(tmp, fallback_to_cpu=True)
+            finally:
+                self.local_files_only = local
+        if "classes_" in state:  # exactly as fitted (dtype included), not re-read from id2label
+            self.classes_ = state["classes_"]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.sparse = False
+        return tags
+
