@@ -520,8 +520,9 @@ def _oof_metrics(estimator, Y, names):
 
 def _write_json(path, payload):
     from ._atomic import atomic_write
+    from ._json import json_default
 
-    text = json.dumps(payload, indent=2, allow_nan=True, default=_json_default)
+    text = json.dumps(payload, indent=2, allow_nan=True, default=json_default)
     if path == "-":
         sys.stdout.write(text + "\n")
         return
@@ -529,12 +530,6 @@ def _write_json(path, payload):
         f.write(text + "\n")
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 # --------------------------------------------------------------------------

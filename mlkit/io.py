@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_write
+from ._json import json_default
 from ._optional import import_optional
 
 __all__ = [
@@ -1225,12 +1226,6 @@ def find_text_column(frame, text_col=None, *, exclude=(), source="-"):
 # --------------------------------------------------------------------------
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _jsonl_lines(frame):
@@ -1241,7 +1236,7 @@ def _jsonl_lines(frame):
             if isinstance(v, float) and math.isnan(v):
                 v = None
             record[c] = v
-        yield json.dumps(record, ensure_ascii=False, default=_json_default) + "\n"
+        yield json.dumps(record, ensure_ascii=False, default=json_default) + "\n"
 
 
 def _write_frame(frame, f, fmt):

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_write
+from ._json import json_default
 from ._optional import import_optional
 
 __all__ = [
@@ -236,21 +237,11 @@ def _estimator_info(estimator):
 
 def _jsonable(value, what):
     try:
-        return json.loads(json.dumps(value, default=_json_default, allow_nan=True))
+        return json.loads(json.dumps(value, default=json_default, allow_nan=True))
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{what} must be JSON-serializable: {exc}") from None
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class _HashingWriter(io.RawIOBase):
