@@ -437,12 +437,12 @@ def _scores(estimator, X, method):
     return dense_label_scores(getattr(estimator, method)(X), estimator)
 
 
-def _fit_fold(estimator, X, Y, train, test, method, fit_params):
+def _fit_fold(estimator, X, Y, train, test, method, fit_params, keep=False):
     est = clone(estimator)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*single class in the training data.*")
         est.fit(_take(X, train), _take(Y, train), **fit_params)
-    return test, _scores(est, _take(X, test), method)
+    return test, _scores(est, _take(X, test), method), (est if keep else None)
 
 
 def _take(X, idx):
@@ -477,8 +477,9 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
     """Learn decision thresholds for a multi-label estimator from held-out scores.
 
     ``fit`` computes out-of-fold scores with multi-label stratified folds,
-    chooses thresholds on them, then refits ``estimator`` on all the data.
-    ``predict`` applies the thresholds to the refitted estimator's scores.
+    chooses thresholds on them, then refits ``estimator`` on all the data
+    (unless ``refit=False``). ``predict`` applies the thresholds to the fitted
+    estimator's scores.
 
     Parameters
     ----------
@@ -526,11 +527,20 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         Folds fitted in parallel.
     random_state : int, RandomState instance or None, default=None
         Seeds the default stratified folds.
+    refit : bool, default=True
+        Refit ``estimator`` on all the data after the thresholds are chosen.
+        ``False`` keeps the model fitted on the training part of the single
+        held-out split instead (a float ``cv``, or a splitter with one split):
+        one fit instead of two, for models that are expensive to train (a
+        fine-tuned transformer), at the cost of the held-out rows never
+        being trained on. The thresholds then belong to exactly the model
+        that predicts. Ignored with ``cv="prefit"``.
 
     Attributes
     ----------
     estimator_ : estimator
-        The fitted estimator (refitted on all data, or the prefit one).
+        The fitted estimator: refitted on all data, the model of the
+        held-out split (``refit=False``), or the prefit one.
     thresholds_ : ndarray of shape (n_labels,)
         Threshold of each label, in the units of ``response_method_``.
     global_threshold_ : float
@@ -566,7 +576,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
     def __init__(self, estimator, *, strategy="per_label", metric="f1_macro", cv=5,
                  min_positives=2, shrinkage=1.0, min_f1=0.02, at_least_one="auto", top_k=None,
-                 response_method="auto", n_jobs=None, random_state=None):
+                 response_method="auto", n_jobs=None, random_state=None, refit=True):
         self.estimator = estimator
         self.strategy = strategy
         self.metric = metric
@@ -579,6 +589,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.response_method = response_method
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.refit = refit
 
     def _check_params(self):
         if self.strategy not in _STRATEGIES:
@@ -597,6 +608,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             not isinstance(self.top_k, numbers.Integral) or self.top_k < 1
         ):
             raise ValueError(f"top_k must be a positive integer or None; got {self.top_k!r}.")
+        if not isinstance(self.refit, (bool, np.bool_)):
+            raise ValueError(f"refit must be True or False; got {self.refit!r}.")
 
     def _splits(self, X, Y):
         from sklearn.model_selection import check_cv
@@ -669,13 +682,19 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             from sklearn.utils.parallel import Parallel, delayed
 
             splits = self._splits(X, Yd)
-            Y_fit = Y
+            if not self.refit and len(splits) != 1:
+                raise ValueError(
+                    f"refit=False keeps the model of a single held-out split, but cv={self.cv!r} "
+                    f"gives {len(splits)} splits; use a float cv (e.g. cv=0.2, the held-out "
+                    "fraction) or refit=True."
+                )
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_fold)(self.estimator, X, Y_fit, train, test, method, fit_params)
+                delayed(_fit_fold)(self.estimator, X, Y, train, test, method, fit_params,
+                                   keep=not self.refit)
                 for train, test in splits
             )
             oof = np.full(Yd.shape, np.nan)
-            for test, scores in results:
+            for test, scores, _ in results:
                 if scores.shape[1] != Yd.shape[1]:
                     raise ValueError(
                         f"{type(self.estimator).__name__} returned {scores.shape[1]} score "
@@ -686,7 +705,10 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             if not covered.any():
                 raise ValueError("cv produced no held-out samples; check the splitter.")
             oof_rows = np.flatnonzero(covered)
-            self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
+            if self.refit:
+                self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
+            else:
+                self.estimator_ = results[0][2]
             oof, Yd = oof[oof_rows], Yd[oof_rows]
         if oof.shape != Yd.shape:
             raise ValueError(

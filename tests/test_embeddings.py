@@ -198,6 +198,43 @@ def test_cache_size_is_bounded(model_dir, data):
     assert info["entries"] < 20
 
 
+def test_layers_concatenate_mean_pooled_hidden_states(model_dir, fitted, data):
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    feat, X_sentence = fitted
+    texts = data[0][:40]
+    every = SentenceEmbeddingFeaturizer(model_dir, layers="all", verbose=False).fit(texts)
+    assert every.layers_ == (0, 1, 2, 3, 4, 5, 6) and every.n_features_out_ == 7 * 384
+    X = every.transform(texts)
+    assert X.shape == (40, 7 * 384)
+    # each layer's block is scaled to unit norm separately
+    np.testing.assert_allclose(np.linalg.norm(X.reshape(40, 7, 384), axis=2), 1.0, rtol=1e-5)
+    # all-MiniLM-L6-v2's sentence embedding is the mean of its last layer's token states:
+    # the last block of layers= is that embedding
+    np.testing.assert_allclose(X[:, -384:], X_sentence[:40], atol=1e-5)
+    last_two = SentenceEmbeddingFeaturizer(model_dir, layers=2, verbose=False).fit(texts)
+    assert last_two.layers_ == (5, 6)
+    np.testing.assert_allclose(last_two.transform(texts), X[:, 5 * 384:], atol=1e-5)
+    picked = SentenceEmbeddingFeaturizer(model_dir, layers=[0, -1], normalize=False,
+                                         verbose=False).fit(texts)
+    raw = picked.transform(texts)
+    assert picked.layers_ == (0, 6)
+    # normalize=False: the raw mean-pooled states (not unit norm), same directions
+    assert not np.allclose(np.linalg.norm(raw[:, :384], axis=1), 1.0)
+    np.testing.assert_allclose(
+        raw[:, :384] / np.linalg.norm(raw[:, :384], axis=1, keepdims=True), X[:, :384],
+        atol=1e-5)
+    # the layers are part of the cache namespace: no entry is shared with the sentence embedding
+    assert len({feat._namespace(feat.model_fingerprint_),
+                every._namespace(every.model_fingerprint_),
+                last_two._namespace(last_two.model_fingerprint_)}) == 3
+    for bad, match in [(0, "must be >= 1"), (7, "has 6 transformer layers"),
+                       ([1, 1], "names a layer twice"), ([7], "layer index 7 is out of range"),
+                       ("last", "layers='last' is not supported"), ([], "is not supported")]:
+        with pytest.raises(ValueError, match=match):
+            SentenceEmbeddingFeaturizer(model_dir, layers=bad).fit(texts)
+
+
 # --------------------------------------------------------------------------
 # make_classifier("embeddings")
 # --------------------------------------------------------------------------

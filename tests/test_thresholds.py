@@ -255,6 +255,32 @@ def test_float_cv_holds_out_a_fraction(goemotions_tfidf):
     assert t.predict(d.X_test).shape == (500, 28)
 
 
+def test_refit_false_keeps_the_held_out_split_model(goemotions_tfidf):
+    d = goemotions_tfidf
+    X, Y = d.X_train[:1000], d.Y_train[:1000]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        kept = ThresholdTuner(BinaryRelevance(_svc()), cv=0.3, random_state=0,
+                              refit=False).fit(X, Y)
+        refitted = ThresholdTuner(BinaryRelevance(_svc()), cv=0.3, random_state=0).fit(X, Y)
+    # same split, same held-out scores and thresholds; only the final model differs
+    np.testing.assert_array_equal(kept.oof_scores_, refitted.oof_scores_)
+    np.testing.assert_array_equal(kept.thresholds_, refitted.thresholds_)
+    # the kept model is the one that produced the held-out scores: rescoring the held-out
+    # rows (recovered from the scores) reproduces them exactly; the refitted one does not
+    split = ThresholdTuner(BinaryRelevance(_svc()), cv=0.3, random_state=0)._splits(X, Y)
+    test_rows = np.sort(split[0][1])  # oof_scores_ keeps the held-out rows in order
+    np.testing.assert_allclose(kept.estimator_.decision_function(X[test_rows]),
+                               kept.oof_scores_)
+    assert not np.allclose(refitted.estimator_.decision_function(X[test_rows]),
+                           kept.oof_scores_)
+    assert kept.predict(d.X_test).shape == (500, 28)
+    with pytest.raises(ValueError, match="refit=False keeps the model of a single held-out split"):
+        ThresholdTuner(BinaryRelevance(_svc()), cv=3, refit=False).fit(X, Y)
+    with pytest.raises(ValueError, match="refit must be True or False"):
+        ThresholdTuner(BinaryRelevance(_svc()), cv=0.3, refit="no").fit(X, Y)
+
+
 def test_global_strategy_top_k_and_at_least_one(goemotions_tfidf):
     d = goemotions_tfidf
     with warnings.catch_warnings():

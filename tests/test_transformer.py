@@ -259,6 +259,7 @@ def test_threshold_tuner_and_make_classifier(model_dir, tiny):
     X, Y = tiny
     model = mlkit.make_classifier("transformer", model=model_dir)
     assert isinstance(model, mlkit.ThresholdTuner) and model.cv == 0.2
+    assert model.refit is False  # one fine-tuning per fit
     assert isinstance(model.estimator, TransformerClassifier)
     assert model.estimator.model == model_dir and model.estimator.random_state == 0
     model.set_params(cv=0.25, estimator__epochs=1, **{f"estimator__{k}": v for k, v in FAST.items()})
@@ -269,6 +270,8 @@ def test_threshold_tuner_and_make_classifier(model_dir, tiny):
     assert Yp.shape == (20, 6) and set(np.unique(Yp)) <= {0, 1}
     P = model.predict_proba(X[:20])
     np.testing.assert_array_equal(P, model.estimator_.predict_proba(X[:20]))
+    # not refitted: the model that predicts trained on the 75 % split only (48 of 64 rows)
+    assert model.estimator_.n_train_samples_ == 48
 
 
 # --------------------------------------------------------------------------

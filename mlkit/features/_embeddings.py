@@ -21,6 +21,8 @@ search over the downstream classifier encodes each distinct text once.
 
 The cache stores the encoder's raw output; ``normalize`` is applied when
 features are returned, so normalized and raw features share the entries.
+Features of several layers (``layers=``) are a different output of the same
+encoder: their namespace also names the layers.
 """
 
 import collections
@@ -265,6 +267,87 @@ def clear_embedding_cache(*, encoders=True):
 
 
 # --------------------------------------------------------------------------
+# Several layers' token states (``layers=``)
+# --------------------------------------------------------------------------
+
+
+def _check_layers_param(layers):
+    if layers is None or (isinstance(layers, str) and layers == "all"):
+        return
+    if isinstance(layers, numbers.Integral) and not isinstance(layers, bool):
+        if layers < 1:
+            raise ValueError(f"{_WHO}: layers={layers!r}: an int means the last k layers and "
+                             "must be >= 1.")
+        return
+    if (isinstance(layers, (list, tuple)) and layers and all(
+            isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in layers)):
+        return
+    raise ValueError(
+        f"{_WHO}: layers={layers!r} is not supported; use None (the sentence embedding), "
+        "'all', an int k (the last k layers) or a non-empty list of hidden-state indices."
+    )
+
+
+def _hidden_state_model(encoder):
+    """The Hugging Face model inside a SentenceTransformer's first module."""
+    first = encoder[0]
+    for attr in ("model", "auto_model"):
+        hf_model = getattr(first, attr, None)
+        config = getattr(hf_model, "config", None)
+        if hf_model is not None and getattr(config, "hidden_size", None):
+            return hf_model
+    raise ValueError(
+        f"{_WHO}: layers= needs a sentence-transformers model whose first module is a "
+        f"Hugging Face transformer; this one starts with {type(first).__name__}. Use "
+        "layers=None (the model's sentence embedding)."
+    )
+
+
+def _n_hidden_states(hf_model):
+    n_layers = getattr(hf_model.config, "num_hidden_layers", None)
+    if not n_layers:
+        raise ValueError(f"{_WHO}: cannot tell how many layers {type(hf_model).__name__} has "
+                         "(no num_hidden_layers in its config); use layers=None.")
+    return int(n_layers) + 1  # the embedding layer's output, then one per layer
+
+
+def _resolve_layers(layers, n_states):
+    """Non-negative hidden-state indices for ``layers`` (validated by _check_layers_param)."""
+    if isinstance(layers, str):
+        return tuple(range(n_states))
+    if isinstance(layers, numbers.Integral):
+        if layers > n_states - 1:
+            raise ValueError(f"{_WHO}: layers={layers} but the model has {n_states - 1} "
+                             "transformer layers.")
+        return tuple(range(n_states - int(layers), n_states))
+    resolved = []
+    for i in layers:
+        j = int(i) + n_states if i < 0 else int(i)
+        if not 0 <= j < n_states:
+            raise ValueError(
+                f"{_WHO}: layer index {i} is out of range: the model has {n_states} hidden "
+                f"states (0 = embedding layer output .. {n_states - 1} = last layer; negative "
+                "indices count from the end)."
+            )
+        resolved.append(j)
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"{_WHO}: layers={list(layers)!r} names a layer twice.")
+    return tuple(resolved)
+
+
+def _pooled_hidden_states(encoder, features, layers):
+    """Token states of ``layers`` averaged over each text's tokens, concatenated."""
+    torch = import_optional("torch", extra=_EXTRA, purpose=_WHO)
+    hf_model = _hidden_state_model(encoder)
+    inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids")
+              if k in features}
+    states = hf_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states
+    mask = features["attention_mask"].unsqueeze(-1).to(states[0].dtype)
+    count = mask.sum(dim=1).clamp(min=1)
+    return torch.cat([(states[i] * mask).sum(dim=1) / count for i in layers], dim=1)
+
+
+# --------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------
 
@@ -294,7 +377,23 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         the CPU; or a torch device name such as ``"cpu"`` or ``"cuda:0"``.
     normalize : bool, default=True
         Scale each embedding to unit L2 norm (cosine geometry, what linear
-        models on sentence embeddings usually want).
+        models on sentence embeddings usually want). With ``layers``, each
+        layer's block is scaled to unit norm separately.
+    layers : None, "all", int or sequence of int, default=None
+        Which representation of a text is returned. None: the model's own
+        sentence embedding (its pooling and any modules after it). Otherwise
+        the token states of several layers of the transformer, each averaged
+        over the text's tokens (attention mask), concatenated:
+        ``"all"`` takes every hidden state (the embedding layer's output and
+        each transformer layer), an int ``k`` the last ``k`` layers, a
+        sequence explicit hidden-state indices (0 is the embedding layer's
+        output, 1 the first transformer layer, -1 the last). Lower layers
+        carry more lexical information than the final sentence embedding,
+        which a linear classifier can use: on GoEmotions, ``"all"`` with a
+        ridge classifier is what ``make_classifier("embeddings")`` uses
+        (see ``docs/neural.md`` for the measurements). Needs a model whose
+        first module is a Hugging Face transformer (every sentence-
+        transformers text model).
     cache : "memory", str, path-like or None, default="memory"
         ``"memory"``: a process-level in-memory cache shared by every
         featurizer that loads the same model. A directory path: the same,
@@ -317,7 +416,10 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     Attributes
     ----------
     n_features_out_ : int
-        Embedding dimension.
+        Embedding dimension (times the number of layers with ``layers``).
+    layers_ : tuple of int or None
+        The hidden-state indices used (non-negative), or None for the
+        sentence embedding.
     model_fingerprint_ : str
         Hash of the encoder's weights, tokenizer and configuration; the cache
         namespace.
@@ -348,12 +450,13 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     """
 
     def __init__(self, model=DEFAULT_EMBEDDING_MODEL, *, batch_size=64, device="auto",
-                 normalize=True, cache="memory", memory_cache_mb=1024, max_length=None,
-                 local_files_only=True, verbose="auto"):
+                 normalize=True, layers=None, cache="memory", memory_cache_mb=1024,
+                 max_length=None, local_files_only=True, verbose="auto"):
         self.model = model
         self.batch_size = batch_size
         self.device = device
         self.normalize = normalize
+        self.layers = layers
         self.cache = cache
         self.memory_cache_mb = memory_cache_mb
         self.max_length = max_length
@@ -384,6 +487,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
                              f"{self.memory_cache_mb!r}.")
         self._cache_mode()
         check_verbose(self.verbose, _WHO)
+        _check_layers_param(self.layers)
 
     def _cache_mode(self):
         """("off" | "memory" | "disk", directory or None)."""
@@ -449,6 +553,12 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         self.model_fingerprint_ = fingerprint
         self.max_length_ = int(encoder.max_seq_length)
         self.device_ = str(encoder.device)
+        self.layers_ = None
+        if self.layers is not None:
+            hf_model = _hidden_state_model(encoder)
+            self.layers_ = _resolve_layers(self.layers, _n_hidden_states(hf_model))
+            self.n_features_out_ = int(hf_model.config.hidden_size) * len(self.layers_)
+            return self
         dim_fn = (getattr(encoder, "get_embedding_dimension", None)
                   or encoder.get_sentence_embedding_dimension)
         dim = dim_fn()
@@ -514,13 +624,19 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         for i, k in enumerate(keys):
             out[i] = found[k]
         if self.normalize:
-            norms = np.linalg.norm(out, axis=1, keepdims=True)
-            np.divide(out, norms, out=out, where=norms > 0)
+            layers = getattr(self, "layers_", None)  # absent in models pickled before it existed
+            n_blocks = 1 if layers is None else len(layers)
+            blocks = out.reshape(len(texts), n_blocks, -1)  # a view: scaled in place
+            norms = np.linalg.norm(blocks, axis=2, keepdims=True)
+            np.divide(blocks, norms, out=blocks, where=norms > 0)
         return out
 
     def _namespace(self, fingerprint):
-        return hashlib.blake2b(f"{fingerprint}|{self.max_length_}".encode(),
-                               digest_size=20).hexdigest()
+        name = f"{fingerprint}|{self.max_length_}"
+        layers = getattr(self, "layers_", None)
+        if layers is not None:
+            name += f"|mean-pooled hidden states {list(layers)}"
+        return hashlib.blake2b(name.encode(), digest_size=20).hexdigest()
 
     def _lookup(self, store, wanted, found, directory):
         limit = self._limit_bytes()
@@ -547,6 +663,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         limit = self._limit_bytes()
         info = {"model": os.fspath(self.model), "fingerprint": fingerprint,
                 "max_length": self.max_length_, "dim": self.n_features_out_,
+                "layers": None if self.layers_ is None else list(self.layers_),
                 "format": "shard-*.npz: keys (n, 16) uint8 blake2b-128 of the UTF-8 text, "
                           "embeddings (n, dim) float32 raw encoder output"}
         bar = None
@@ -606,7 +723,10 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
                 batch = texts[start:start + bs]
                 features = encoder.preprocess(batch)
                 features = batch_to_device(features, encoder.device)
-                emb = encoder(features)["sentence_embedding"]
+                if getattr(self, "layers_", None) is None:
+                    emb = encoder(features)["sentence_embedding"]
+                else:
+                    emb = _pooled_hidden_states(encoder, features, self.layers_)
                 out.append(emb.float().cpu().numpy())
                 if bar is not None:
                     bar.update(len(batch))
