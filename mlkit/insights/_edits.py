@@ -101,15 +101,20 @@ class Edits:
             self._items.append((_DROP, _check_row(row), None, None, str(reason)))
         return self
 
-    def add_suggestions(self, audit, top_n=None):
+    def add_suggestions(self, audit, top_n=None, *, min_score=0.5, max_share=0.1):
         """Add the fixes a :class:`LabelAudit` suggests (see :meth:`LabelAudit.suggest_edits`).
 
         Parameters
         ----------
         audit : LabelAudit
         top_n : int or None, default=None
-            The ``top_n`` most suspicious cells, or (None) every cell whose
-            score is at least 0.5.
+            The ``top_n`` most suspicious cells that pass the per-label
+            limits, or (None) those whose score is at least ``min_score``.
+        min_score : float, default=0.5
+            Lowest score suggested when ``top_n`` is None.
+        max_share : float or None, default=0.1
+            At most ``ceil(max_share * support)`` edits per label (None: no
+            cap).
 
         Returns
         -------
@@ -123,7 +128,7 @@ class Edits:
         names = [str(n) for n in audit.label_names]
         if self.label_names is None:
             self.label_names = names
-        rows, cols = audit._suggested_cells(top_n)
+        rows, cols = audit._suggested_cells(top_n, min_score=min_score, max_share=max_share)
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
             given = int(audit.Y[i, j])
             score = float(audit.issue_scores[i, j])
