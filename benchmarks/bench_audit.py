@@ -319,6 +319,13 @@ def fmt_table(header, rows):
     return "\n".join(out)
 
 
+def flag_table(title, flags):
+    return fmt_table(
+        [title, "flagged", "precision", "recall", "F1"],
+        [(m, v["flagged"], f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}")
+         for m, v in flags.items()])
+
+
 def markdown(reports, args, machine, total):
     lines = [f"# bench_audit results (noise seed {args.seed})", ""]
     lines.append(f"Machine: {machine['cpu']}, {machine['nproc']} vCPU, {machine['ram_gb']} GB RAM; "
@@ -347,10 +354,7 @@ def markdown(reports, args, machine, total):
             [(m, f"{v['ap']:.3f}", f"{v['precision_at_k']:.3f}", f"{v['ap_missing']:.3f}",
               f"{v['ap_wrong']:.3f}") for m, v in r["cell_ranking"].items()]))
         lines.append("")
-        lines.append(fmt_table(
-            ["cell flag set", "flagged", "precision", "recall", "F1"],
-            [(m, v["flagged"], f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}")
-             for m, v in r["cell_flags"].items()]))
+        lines.append(flag_table("cell flag set", r["cell_flags"]))
         lines.append("")
         lines.append(f"Row level (K = {r['rows_with_injected']} rows with an injected cell):")
         lines.append("")
@@ -359,10 +363,7 @@ def markdown(reports, args, machine, total):
             [(m, f"{v['ap']:.3f}", f"{v['precision_at_k']:.3f}")
              for m, v in r["row_ranking"].items()]))
         lines.append("")
-        lines.append(fmt_table(
-            ["row flag set", "flagged", "precision", "recall", "F1"],
-            [(m, v["flagged"], f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}")
-             for m, v in r["row_flags"].items()]))
+        lines.append(flag_table("row flag set", r["row_flags"]))
         lines.append("")
         e = r["edits"]
         lines.append(f"Audit's default edits (`suggest_edits()`: of the {e['likely_cells']} "

@@ -651,11 +651,11 @@ class LabelAudit:
         if max_share is not None:
             # the first ceil(max_share * support) cells of each label, in ranking order
             cap = np.ceil(max_share * support - 1e-9).astype(np.int64)
-            rank_in_label = np.zeros(len(cols), dtype=np.int64)
-            seen = np.zeros(self.n_labels, dtype=np.int64)
-            for k, j in enumerate(cols.tolist()):
-                rank_in_label[k] = seen[j]
-                seen[j] += 1
+            by_label = np.argsort(cols, kind="stable")  # ranking order kept within a label
+            sorted_cols = cols[by_label]
+            rank_in_label = np.empty(len(cols), dtype=np.int64)
+            rank_in_label[by_label] = (np.arange(len(cols))
+                                       - np.searchsorted(sorted_cols, sorted_cols, side="left"))
             keep = rank_in_label < cap[cols]
             rows, cols = rows[keep], cols[keep]
         if top_n is None:

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._labels import _is_dataframe, _is_series, _looks_like_label_lists, check_label_matrix
+from ._audit import LIKELY, MAX_EDIT_SHARE
 
 __all__ = ["Edits"]
 
@@ -101,7 +102,7 @@ class Edits:
             self._items.append((_DROP, _check_row(row), None, None, str(reason)))
         return self
 
-    def add_suggestions(self, audit, top_n=None, *, min_score=0.5, max_share=0.1):
+    def add_suggestions(self, audit, top_n=None, *, min_score=LIKELY, max_share=MAX_EDIT_SHARE):
         """Add the fixes a :class:`LabelAudit` suggests (see :meth:`LabelAudit.suggest_edits`).
 
         Parameters
