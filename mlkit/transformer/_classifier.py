@@ -423,41 +423,32 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     # loading
     # ------------------------------------------------------------------
 
-    def _load_config(self, source):
+    def _from_pretrained(self, auto_class, source, **kwargs):
+        """``transformers.<auto_class>.from_pretrained(source)``, no download unless allowed,
+        and a clear error when the model is not there."""
         _, transformers = _imports()
         from .._torch import model_not_found_error, quiet_hf_loading
 
         try:
             with quiet_hf_loading():
-                return transformers.AutoConfig.from_pretrained(
-                    _path_or_name(source), local_files_only=bool(self.local_files_only))
+                return getattr(transformers, auto_class).from_pretrained(
+                    _path_or_name(source), local_files_only=bool(self.local_files_only),
+                    **kwargs)
         except (OSError, ValueError) as exc:
             raise model_not_found_error(source, self.local_files_only, _WHO, exc) from exc
+
+    def _load_config(self, source):
+        return self._from_pretrained("AutoConfig", source)
 
     def _load_tokenizer(self, source):
-        _, transformers = _imports()
-        from .._torch import model_not_found_error, quiet_hf_loading
-
-        try:
-            with quiet_hf_loading():
-                return transformers.AutoTokenizer.from_pretrained(
-                    _path_or_name(source), local_files_only=bool(self.local_files_only))
-        except (OSError, ValueError) as exc:
-            raise model_not_found_error(source, self.local_files_only, _WHO, exc) from exc
+        return self._from_pretrained("AutoTokenizer", source)
 
     def _load_model(self, source, **kwargs):
-        torch, transformers = _imports()
-        from .._torch import model_not_found_error, quiet_hf_loading
-
-        try:
-            with quiet_hf_loading():
-                # float32 weights whatever the checkpoint's dtype: training keeps float32
-                # master weights (autocast handles mixed precision on CUDA)
-                return transformers.AutoModelForSequenceClassification.from_pretrained(
-                    _path_or_name(source), local_files_only=bool(self.local_files_only),
-                    dtype=torch.float32, **kwargs)
-        except (OSError, ValueError) as exc:
-            raise model_not_found_error(source, self.local_files_only, _WHO, exc) from exc
+        torch, _ = _imports()
+        # float32 weights whatever the checkpoint's dtype: training keeps float32 master
+        # weights (autocast handles mixed precision on CUDA)
+        return self._from_pretrained("AutoModelForSequenceClassification", source,
+                                     dtype=torch.float32, **kwargs)
 
     def _resolve_pooling(self, config):
         if self.pooling != "auto":
