@@ -6,8 +6,13 @@ they are first used.
 """
 
 import importlib
+import logging
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+# The library logs under "mlkit" (one logger per module, logging.getLogger(__name__)) and
+# leaves the output to the application: without its own configuration nothing is shown.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # public name -> module that defines it
 _LAZY_ATTRS = {

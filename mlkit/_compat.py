@@ -3,14 +3,54 @@
 A scikit-learn release that moves any of these breaks this file only.
 """
 
+# Parameter validation (``_parameter_constraints`` + ``_fit_context``) and the switch of
+# metadata routing are private in scikit-learn; mlkit reaches them only through here.
+from sklearn.base import _fit_context as fit_context  # noqa: E402
+from sklearn.utils._metadata_requests import _routing_enabled as routing_enabled  # noqa: E402
+from sklearn.utils._param_validation import (  # noqa: E402
+    HasMethods,
+    Interval,
+    Options,
+    RealNotInt,
+    StrOptions,
+)
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import validate_data  # public since 1.6
 
-try:  # private registry behind ``scoring="name"``
+# Deprecated path only (``mlkit.metrics.register_scorers``, to be removed): the
+# private registry behind ``scoring="name"`` and ``extend_scoring_name_options`` below.
+try:
     from sklearn.metrics._scorer import _SCORERS as SKLEARN_SCORER_REGISTRY
 except ImportError:  # pragma: no cover - scikit-learn moved it
     SKLEARN_SCORER_REGISTRY = None
 
-__all__ = ["validate_data", "SKLEARN_SCORER_REGISTRY"]
+__all__ = [
+    "validate_data", "SKLEARN_SCORER_REGISTRY", "MetadataRouter", "MethodMapping",
+    "process_routing", "fit_context", "routing_enabled", "HasMethods", "Interval", "Options",
+    "RealNotInt", "StrOptions",
+]
+
+# Scorers. mlkit's scorers subclass scikit-learn's scorer base class, so that its
+# multi-metric scorer, the searches and metadata routing (``set_score_request``,
+# ``sample_weight``) treat them like scikit-learn's own. Nothing is registered.
+from sklearn.metrics._scorer import _BaseScorer as BaseScorer  # noqa: E402
+
+
+def shared_response_cache(method_caller):
+    """The per-evaluation cache of scikit-learn's multi-metric scorer, or None.
+
+    ``_MultimetricScorer`` calls each scorer's ``_score(method_caller, ...)`` with
+    ``method_caller = functools.partial(_cached_call, cache)``, ``cache`` a dict
+    (or None when no response is shared). mlkit's scorers store their own
+    responses in it under keys that are not method names, so a dict of them calls
+    ``predict`` and ``predict_proba`` once per evaluation. Any other shape gives
+    None: no sharing, same scores.
+    """
+    args = getattr(method_caller, "args", ())
+    return args[0] if args and isinstance(args[0], dict) else None
+
+
+__all__ += ["BaseScorer", "shared_response_cache"]
 
 # ``_safe_indexing`` is listed in ``sklearn.utils.__all__`` but keeps its private-looking name;
 # mlkit.model_selection.train_test_split uses it to index lists, arrays, sparse matrices and
@@ -22,6 +62,8 @@ __all__ += ["safe_indexing"]
 
 def extend_scoring_name_options(names):
     """Let scikit-learn's parameter validation accept extra scorer names as single strings.
+
+    Used only by the deprecated ``mlkit.metrics.register_scorers``.
 
     scikit-learn validates ``scoring="name"`` against the names it knew at import
     time (``StrOptions`` in ``_parameter_constraints``). The ``StrOptions``

@@ -81,10 +81,20 @@ def _names(labels):
 
 
 def _thresholds(model):
-    """The fitted per-label thresholds of ``model`` (or of a Pipeline's last step), or None."""
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
-    thresholds = getattr(final, "thresholds_", None)
-    return None if thresholds is None else np.asarray(thresholds, dtype=float)
+    """The fitted per-label thresholds of ``model`` in the units of its scores.
+
+    Returns ``(thresholds, units)``: probability units when the model's tuner maps
+    its thresholds to probabilities, else the tuner's own score units; ``(None, None)``
+    when the model has no tuner.
+    """
+    from mlkit.inference import find_threshold_tuner
+
+    tuner = find_threshold_tuner(model)
+    if tuner is None or not hasattr(tuner, "thresholds_"):
+        return None, None
+    if tuner.proba_thresholds_ is not None:
+        return np.asarray(tuner.proba_thresholds_, dtype=float), "probability"
+    return np.asarray(tuner.thresholds_, dtype=float), f"{tuner.response_method_} units"
 
 
 def main(argv=None):
@@ -114,7 +124,6 @@ def run(args, out=None):
     """
     import mlkit
     from mlkit.datasets import load_goemotions
-    from mlkit.metrics import evaluate, format_metrics, per_label_report
 
     out = sys.stdout if out is None else out
     print(
@@ -137,27 +146,40 @@ def run(args, out=None):
         file=out,
     )
 
-    model = mlkit.make_classifier("tfidf")
-    print('\nmodel = mlkit.make_classifier("tfidf")', file=out)
+    model = mlkit.make_classifier("tfidf", verbose=True)
+    print('\nmodel = mlkit.make_classifier("tfidf", verbose=True)  # progress bars on stderr',
+          file=out)
     t0 = time.perf_counter()
     model.fit(X_train, y_train)
     fit_time = time.perf_counter() - t0
     print(f"fit on {len(X_train):,} texts: {fit_time:.1f} s", file=out)
+    Y_pred, classes = _evaluate(model, test, names, args, out)
+    if args.n_examples:
+        _show_examples(test, Y_pred, classes, y_test, args, out)
+    return 0
 
+
+def _evaluate(model, test, names, args, out):
+    """Predict the test split, print the metrics (and the per-label report); return the
+    decisions and the model's label order."""
     # Ranking metrics need scores: probabilities when the model has them, else the
-    # decision values its thresholds apply to (e.g. a linear SVM's margins).
-    score_method = "predict_proba" if hasattr(model, "predict_proba") else "decision_function"
+    # decision values its thresholds apply to (e.g. a linear SVM's margins). The
+    # Predictor featurizes once and gives the model's own decisions with them.
+    from mlkit.inference import Predictor
+    from mlkit.metrics import evaluate, format_metrics, per_label_report
+
     t0 = time.perf_counter()
-    Y_pred = model.predict(test.data)
-    Y_score = getattr(model, score_method)(test.data)
+    predictor = Predictor(model)
+    Y_pred, Y_score = predictor.predict(test.data)
     predict_time = time.perf_counter() - t0
     classes = model.classes_
-    print(f"predict + {score_method} on {len(test.data):,} texts: {predict_time:.1f} s", file=out)
+    print(f"predict ({predictor.score_kind} scores) on {len(test.data):,} texts: "
+          f"{predict_time:.1f} s", file=out)
 
-    thresholds = _thresholds(model)
+    thresholds, units = _thresholds(model)
     if thresholds is not None:
         print(
-            f"tuned decision thresholds, one per label ({score_method} units): "
+            f"tuned decision thresholds, one per label ({units}): "
             f"{np.min(thresholds):.3f} to {np.max(thresholds):.3f}",
             file=out,
         )
@@ -184,15 +206,18 @@ def run(args, out=None):
         )
         print("\nPer-label report (sorted by F1, worst first):", file=out)
         print(report.to_string(sort_by="f1"), file=out)
+    return Y_pred, classes
 
-    if args.n_examples:
-        rng = np.random.default_rng(args.random_state)
-        n_show = min(args.n_examples, len(test.data))
-        rows = np.sort(rng.choice(len(test.data), size=n_show, replace=False))
-        predicted = mlkit.indicator_to_labels(Y_pred[rows], classes)
-        print(f"\n{n_show} test predictions:", file=out)
-        for i, row in enumerate(rows):
-            print(f"  {_shorten(test.data[row], 76)!r}", file=out)
-            print(f"      predicted: {_names(predicted[i])}", file=out)
-            print(f"      true:      {_names(y_test[row])}", file=out)
-    return 0
+
+def _show_examples(test, Y_pred, classes, y_test, args, out):
+    import mlkit
+
+    rng = np.random.default_rng(args.random_state)
+    n_show = min(args.n_examples, len(test.data))
+    rows = np.sort(rng.choice(len(test.data), size=n_show, replace=False))
+    predicted = mlkit.indicator_to_labels(Y_pred[rows], classes)
+    print(f"\n{n_show} test predictions:", file=out)
+    for i, row in enumerate(rows):
+        print(f"  {_shorten(test.data[row], 76)!r}", file=out)
+        print(f"      predicted: {_names(predicted[i])}", file=out)
+        print(f"      true:      {_names(y_test[row])}", file=out)

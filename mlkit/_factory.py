@@ -1,5 +1,10 @@
 """Recommended, unfitted models: ``make_classifier``."""
 
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
 from sklearn.linear_model import RidgeClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
@@ -7,6 +12,9 @@ from sklearn.svm import LinearSVC
 from .features import TfidfFeaturizer
 from .thresholds import ThresholdTuner
 from .transforms import BinaryRelevance
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["make_classifier"]
 
@@ -16,7 +24,14 @@ _KINDS = ("tfidf", "embeddings", "transformer")
 DEFAULT_NEURAL_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
-def make_classifier(kind="tfidf", *, model=None, n_jobs=None, random_state=0):
+def make_classifier(
+    kind: str = "tfidf",
+    *,
+    model: str | os.PathLike[str] | None = None,
+    n_jobs: int | None = None,
+    random_state: int | np.random.RandomState | None = 0,
+    verbose: bool | str | None = None,
+) -> Pipeline | ThresholdTuner:
     """The recommended multi-label text classifier of a given kind, unfitted.
 
     Parameters
@@ -69,6 +84,11 @@ def make_classifier(kind="tfidf", *, model=None, n_jobs=None, random_state=0):
         Seeds the cross-validation folds used to tune thresholds, LIBLINEAR's
         shuffling and (``"transformer"``) the fine-tuning, so that fits are
         reproducible.
+    verbose : bool, "auto" or None, default=None
+        Progress bars on standard error for the long steps: the threshold
+        tuner's fits and (neural kinds) encoding and training. None keeps each
+        estimator's default (every estimator is quiet by default). The command line and ``make demo`` pass
+        True.
 
     Returns
     -------
@@ -91,6 +111,10 @@ def make_classifier(kind="tfidf", *, model=None, n_jobs=None, random_state=0):
     """
     if kind not in _KINDS:
         raise ValueError(f"Unknown kind {kind!r}; make_classifier supports {_KINDS}.")
+    if verbose is not None and not isinstance(verbose, (bool, str)):
+        raise ValueError(f"verbose must be True, False, 'auto' or None; got {verbose!r}.")
+    tuner_verbose = False if verbose is None else verbose
+    neural_verbose = {} if verbose is None else {"verbose": verbose}
     if kind == "tfidf":
         if model is not None:
             raise ValueError(
@@ -107,6 +131,7 @@ def make_classifier(kind="tfidf", *, model=None, n_jobs=None, random_state=0):
                 cv=5,
                 n_jobs=None,
                 random_state=random_state,
+                verbose=tuner_verbose,
             )),
         ])
     model = DEFAULT_NEURAL_MODEL if model is None else model
@@ -114,7 +139,7 @@ def make_classifier(kind="tfidf", *, model=None, n_jobs=None, random_state=0):
         from .features import SentenceEmbeddingFeaturizer
 
         return Pipeline([
-            ("features", SentenceEmbeddingFeaturizer(model, layers="all")),
+            ("features", SentenceEmbeddingFeaturizer(model, layers="all", **neural_verbose)),
             ("classifier", ThresholdTuner(
                 BinaryRelevance(RidgeClassifier(alpha=0.3), n_jobs=n_jobs),
                 strategy="per_label",
@@ -122,15 +147,17 @@ def make_classifier(kind="tfidf", *, model=None, n_jobs=None, random_state=0):
                 cv=5,
                 n_jobs=None,
                 random_state=random_state,
+                verbose=tuner_verbose,
             )),
         ])
     from .transformer import TransformerClassifier
 
     return ThresholdTuner(
-        TransformerClassifier(model, random_state=random_state),
+        TransformerClassifier(model, random_state=random_state, **neural_verbose),
         strategy="per_label",
         metric="f1_macro",
         cv=0.2,
         refit=False,
         random_state=random_state,
+        verbose=tuner_verbose,
     )

@@ -14,11 +14,10 @@ __all__ = ["EXTRAS", "import_optional"]
 EXTRAS = {
     "torch": "transformer",
     "transformers": "transformer",
-    "tqdm": "transformer",
     "sentence_transformers": "embeddings",
     "fastapi": "serve",
     "uvicorn": "serve",
-    "skops": "serve",
+    "skops": "skops",
     "httpx": "serve",
     "matplotlib": "plots",
     "pandas": "pandas",

@@ -10,8 +10,18 @@ import sys
 from pathlib import Path
 
 from ._optional import import_optional
+from ._progress import (  # noqa: F401 - re-exported for the torch-backed estimators
+    AUTO_PROGRESS_MIN_TEXTS,
+    VERBOSE_CONSTRAINT,
+    progress_bar,
+    show_progress,
+)
 
 __all__ = [
+    "AUTO_PROGRESS_MIN_TEXTS",
+    "TorchDevice",
+    "VERBOSE_CONSTRAINT",
+    "progress_bar",
     "quiet_hf_loading",
     "model_not_found_error",
     "resolve_device",
@@ -83,25 +93,25 @@ def resolve_device(device, *, purpose=None, extra=None):
     return device
 
 
-def show_progress(verbose):
-    """Whether to show a progress bar for ``verbose`` in {"auto", True, False}.
+class _TorchDeviceType(type):
+    def __instancecheck__(cls, instance):
+        return any(getattr(k, "__module__", None) == "torch" and k.__name__ == "device"
+                   for k in type(instance).__mro__)
 
-    ``"auto"`` shows one when standard error is a terminal or inside a Jupyter
-    kernel, and stays quiet otherwise (in tests, in CI logs, under cron).
+
+class TorchDevice(metaclass=_TorchDeviceType):
+    """``isinstance(x, TorchDevice)`` is true for a ``torch.device``, without importing torch.
+
+    Used in ``_parameter_constraints`` (``"device": [str, TorchDevice]``): a parameter
+    check must not import torch, and scikit-learn's messages name a type by its module
+    and name, so the class presents itself as ``torch.device``.
     """
-    if verbose == "auto":
-        if "ipykernel" in sys.modules:
-            return True
-        try:
-            return sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            return False
-    return bool(verbose)
 
 
-def check_verbose(verbose, who):
-    if verbose not in ("auto", True, False, 0, 1):
-        raise ValueError(f"{who}: verbose={verbose!r} is not supported; use 'auto', True or False.")
+TorchDevice.__module__, TorchDevice.__qualname__ = "torch", "device"
+
+# Progress bars and the ``verbose`` constraint are shared with the estimators that need
+# no torch (ThresholdTuner): they live in mlkit._progress, re-exported here.
 
 
 @contextlib.contextmanager

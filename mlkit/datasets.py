@@ -11,15 +11,19 @@ only be distributed for research purposes, so mlkit never bundles it: pass the
 folder (or archive) that holds your copy to :func:`load_reuters`.
 """
 
+from __future__ import annotations
+
 import csv
 import gzip
 import json
 import os
 import tarfile
 import zipfile
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -233,7 +237,8 @@ def _goemotions_split(split):
     return tuple(texts), target, ids
 
 
-def load_goemotions(subset="train", *, return_X_y=False, as_frame=False):
+def load_goemotions(subset: str | Sequence[str] = "train", *, return_X_y: bool = False,
+                    as_frame: bool = False) -> Bunch | tuple[Any, Any]:
     """Load the GoEmotions dataset (multi-label, 28 labels), bundled with mlkit.
 
     The simplified version of GoEmotions holds 54,263 English Reddit comments,
@@ -588,7 +593,8 @@ def _locate_reuters(path):
     )
 
 
-def load_reuters(path, subset="train", *, return_X_y=False, as_frame=False):
+def load_reuters(path: str | os.PathLike[str], subset: str | Sequence[str] = "train", *,
+                 return_X_y: bool = False, as_frame: bool = False) -> Bunch | tuple[Any, Any]:
     """Load Reuters-21578 ApteMod (90 categories, multi-label) from a local copy.
 
     The Reuters-21578 licence allows distribution for research purposes only,

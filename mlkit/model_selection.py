@@ -20,11 +20,15 @@ array, a scipy sparse matrix (never densified), a DataFrame of 0/1 columns or a
 list of label-name collections. They work as ``cv=`` anywhere in scikit-learn.
 """
 
+from __future__ import annotations
+
 import heapq
 import numbers
 import warnings
 from collections import deque
+from collections.abc import Iterator
 from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,6 +37,9 @@ from sklearn.utils import check_random_state
 
 from mlkit._compat import safe_indexing
 from mlkit._labels import check_label_matrix
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 __all__ = [
     "MultilabelStratifiedKFold",
@@ -587,7 +594,8 @@ class MultilabelStratifiedKFold(BaseCrossValidator):
     [1 4 5] [2 2]
     """
 
-    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
+    def __init__(self, n_splits: int = 5, *, shuffle: bool = False,
+                 random_state: int | np.random.RandomState | None = None) -> None:
         _check_n_splits(n_splits, 2, type(self).__name__)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False; got {shuffle!r}.")
@@ -600,7 +608,7 @@ class MultilabelStratifiedKFold(BaseCrossValidator):
         self.shuffle = shuffle
         self.random_state = random_state
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         """Return the number of splitting iterations, ``n_splits``.
 
         Parameters
@@ -614,7 +622,8 @@ class MultilabelStratifiedKFold(BaseCrossValidator):
         """
         return self.n_splits
 
-    def split(self, X, y=None, groups=None):
+    def split(self, X: Any, y: Any = None,
+              groups: Any = None) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
         """Generate indices to split data into training and test set.
 
         Parameters
@@ -700,7 +709,9 @@ class MultilabelStratifiedShuffleSplit(BaseShuffleSplit):
     [[2, 3], [3, 2], [2, 2]]
     """
 
-    def __init__(self, n_splits=10, *, test_size=None, train_size=None, random_state=None):
+    def __init__(self, n_splits: int = 10, *, test_size: float | int | None = None,
+                 train_size: float | int | None = None,
+                 random_state: int | np.random.RandomState | None = None) -> None:
         name = type(self).__name__
         _check_n_splits(n_splits, 1, name)
         _check_size_param(test_size, "test_size", name)
@@ -710,7 +721,8 @@ class MultilabelStratifiedShuffleSplit(BaseShuffleSplit):
         )
         self._default_test_size = 0.1
 
-    def split(self, X, y=None, groups=None):
+    def split(self, X: Any, y: Any = None,
+              groups: Any = None) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp]]]:
         """Generate indices to split data into training and test set.
 
         Parameters
@@ -768,7 +780,13 @@ def _shuffle_split_indices(Y, n_train, n_test, n_splits, random_state):
         yield rng.permutation(np.flatnonzero(part == 1)), rng.permutation(np.flatnonzero(part == 0))
 
 
-def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, stratify=None):
+def train_test_split(
+    *arrays: Any,
+    test_size: float | int | None = None,
+    train_size: float | int | None = None,
+    random_state: int | np.random.RandomState | None = None,
+    stratify: Any = None,
+) -> list[Any]:
     """Split arrays into a train and a test subset, stratified on a label matrix.
 
     The multi-label counterpart of :func:`sklearn.model_selection.train_test_split`

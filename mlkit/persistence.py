@@ -7,22 +7,28 @@ A model file is a ZIP archive holding two members:
   depends on, the label names, the decision thresholds, a description and
   fingerprint of the training data, training-time metrics, and any metadata
   the caller adds;
-* the payload, the fitted estimator, in one of two serializations:
+* the payload, the fitted estimator, in one of three serializations:
 
-  - ``estimator.skops`` (``serializer="skops"``): skops' format, which
-    rebuilds objects from a declarative description instead of running
-    pickle's byte code. Loading it only constructs the types in
-    :data:`TRUSTED_TYPES` (mlkit's own estimators) and the types skops
-    trusts by default (scikit-learn estimators, numpy and scipy arrays,
-    Python builtins). This is the **safe path**, used by default by
-    :func:`load_model`, the command line and the HTTP server.
+  - ``estimator.safe`` (``serializer="safe"``, the default): mlkit's own
+    declarative format, which needs only the core dependencies. A JSON
+    description of the object tree plus the raw bytes of its arrays; loading
+    it parses JSON, copies bytes into numpy arrays of vetted dtypes and
+    constructs only trusted classes: those in :data:`TRUSTED_TYPES`
+    (mlkit's own estimators), scikit-learn's estimators and
+    cross-validation splitters, numpy and scipy arrays and Python builtins.
+    No pickle byte code runs. This is the **safe path**, used by default by
+    :func:`save_model`, :func:`load_model`, the command line and the HTTP
+    server.
+  - ``estimator.skops`` (``serializer="skops"``): skops' format, written by
+    mlkit 0.1's first model format and on request; loading it needs the
+    optional ``skops`` package (``pip install "mlkit[skops]"``) and goes
+    through the same trusted types.
   - ``estimator.pkl`` (``serializer="pickle"``): Python's pickle. **Loading
     a pickle runs code chosen by whoever wrote the file**; only load pickled
     models you made yourself or got from a source you trust.
     :func:`load_model` refuses them unless ``trusted=True``
-    (``--trust-pickle`` on the command line). Models that skops cannot
-    describe with trusted types (e.g. torch-backed models) are saved this way,
-    with a warning.
+    (``--trust-pickle`` on the command line). Models that the safe format
+    cannot describe with trusted types are saved this way, with a warning.
 
 Files are written atomically (an interrupted save leaves any previous file
 untouched and no partial file behind), and the payload's SHA-256 digest is
@@ -32,18 +38,27 @@ was written with other versions of mlkit or its dependencies, and raises
 format, or a damaged file.
 """
 
+from __future__ import annotations
+
 import datetime
 import hashlib
 import importlib
 import io
 import json
+import logging
+import os
 import pickle
 import platform
 import sys
+import time
+import types
 import warnings
 import zipfile
+import zlib
+from collections.abc import Mapping, Sequence
 from importlib import metadata as _metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,8 +66,13 @@ from ._atomic import atomic_write
 from ._json import json_default
 from ._optional import import_optional
 
+if TYPE_CHECKING:
+    from .io import Dataset
+    from .thresholds import ThresholdTuner
+
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_UNCOMPRESSED_BYTES",
     "TRUSTED_TYPES",
     "ModelFileError",
     "ModelVersionWarning",
@@ -63,26 +83,33 @@ __all__ = [
     "save_model",
 ]
 
+logger = logging.getLogger(__name__)
+
 #: Version of the model file format this mlkit writes (and the newest it reads).
-FORMAT_VERSION = 1
+#: Version 2 added the ``"safe"`` serializer; version 1 files (skops or pickle
+#: payloads) still load.
+FORMAT_VERSION = 2
 
 _FORMAT_NAME = "mlkit-model"
 _MANIFEST = "mlkit-model.json"
-_PAYLOADS = {"skops": "estimator.skops", "pickle": "estimator.pkl"}
+_PAYLOADS = {"safe": "estimator.safe", "skops": "estimator.skops", "pickle": "estimator.pkl"}
+_SERIALIZERS = ("auto", "safe", "skops", "pickle")
 
-#: Types, beyond those skops trusts by default, that loading a skops payload
-#: may construct: mlkit's estimators and their helpers. skops rebuilds them by
-#: setting their attributes (no constructor or pickle code runs), except for
-#: the two torch-backed classes, whose ``__setstate__`` reloads their encoder:
+#: mlkit's types that loading a safe (or skops) payload may construct, beyond
+#: scikit-learn's estimators, numpy, scipy and Python builtins. They are
+#: rebuilt by setting their attributes (no constructor or pickle code runs),
+#: except for the two torch-backed classes, whose ``__setstate__`` reloads
+#: their encoder:
 #: ``SentenceEmbeddingFeaturizer`` from its ``model`` name or directory, and
 #: ``TransformerClassifier`` from the checkpoint files stored in the payload
 #: (config, tokenizer and ``model.safetensors``, read by ``transformers``
-#: without remote code). Their state is vetted before loading (see
-#: :func:`_vet_skops_schema`): no download, no disk cache, no checkpoint
-#: file name that leaves its temporary directory.
+#: without remote code). Their state is vetted before it is set: no
+#: download, no disk cache, no checkpoint file name that leaves its temporary
+#: directory.
 TRUSTED_TYPES = (
     "mlkit.features._tfidf.TfidfFeaturizer",
     "mlkit.features._embeddings.SentenceEmbeddingFeaturizer",
+    "mlkit.thresholds.SigmoidCalibrator",
     "mlkit.thresholds.ThresholdTuner",
     "mlkit.transformer._classifier.TransformerClassifier",
     "mlkit.transforms._binary_relevance.BinaryRelevance",
@@ -181,20 +208,22 @@ def _modules_used(estimator):
     return out
 
 
-def find_threshold_tuner(estimator):
-    """The :class:`~mlkit.ThresholdTuner` that makes ``estimator``'s decisions, or None.
+def find_threshold_tuner(estimator: Any) -> ThresholdTuner | None:
+    """The :class:`~mlkit.ThresholdTuner` that makes ``estimator``'s decisions, or None
+    (:func:`mlkit.inference.find_threshold_tuner`, re-exported here).
 
-    That is the estimator itself or the last step of a (nested) Pipeline.
+    Parameters
+    ----------
+    estimator : estimator object
+        A ThresholdTuner or a (nested) Pipeline ending in one.
+
+    Returns
+    -------
+    tuner : ThresholdTuner or None
     """
-    from .thresholds import ThresholdTuner
+    from .inference import find_threshold_tuner as find
 
-    while True:
-        if isinstance(estimator, ThresholdTuner):
-            return estimator
-        steps = getattr(estimator, "steps", None)
-        if not steps:
-            return None
-        estimator = steps[-1][1]
+    return find(estimator)
 
 
 def _threshold_info(estimator):
@@ -210,14 +239,9 @@ def _threshold_info(estimator):
         "at_least_one": bool(tuner.at_least_one_),
         "top_k": tuner.top_k,
     }
-    if tuner.response_method_ == "predict_proba":
-        info["probability"] = info["values"]
-    elif getattr(tuner, "calibration_", None) is not None:
-        from .thresholds import _platt_transform
-
-        info["probability"] = [
-            float(p) for p in _platt_transform(thresholds[None, :], tuner.calibration_)[0]
-        ]
+    proba = getattr(tuner, "proba_thresholds_", None)
+    if proba is not None:
+        info["probability"] = [float(p) for p in proba]
     return info
 
 
@@ -264,13 +288,13 @@ class _HashingWriter(io.RawIOBase):
 
 
 def _skops_untrusted(data):
-    sio = import_optional("skops.io", purpose="Safe model files")
+    sio = import_optional("skops.io", extra="skops", purpose="serializer='skops'")
     return [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
 
 
 def _skops_bytes(estimator):
     """skops bytes of ``estimator`` and the types it needs beyond the trusted ones."""
-    sio = import_optional("skops.io", purpose="Safe model files")
+    sio = import_optional("skops.io", extra="skops", purpose="serializer='skops'")
     data = sio.dumps(estimator, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     return data, _skops_untrusted(data)
 
@@ -284,7 +308,7 @@ def _training_info(training_data):
     if isinstance(training_data, tuple) and len(training_data) == 2:
         from ._labels import check_label_matrix
         from ._text import check_texts
-        from .io import _fingerprint
+        from .io import dataset_fingerprint
 
         texts = check_texts(training_data[0])
         Y, names = check_label_matrix(training_data[1], accept_sparse=False,
@@ -294,7 +318,7 @@ def _training_info(training_data):
         return {
             "n_rows": len(texts),
             "n_labels": int(Y.shape[1]),
-            "fingerprint": _fingerprint(texts, Y, names),
+            "fingerprint": dataset_fingerprint(texts, Y, names),
             "label_support": {str(n): int(c) for n, c in zip(names, Y.sum(axis=0), strict=True)},
         }
     if isinstance(training_data, dict):
@@ -305,8 +329,16 @@ def _training_info(training_data):
     )
 
 
-def save_model(estimator, path, *, label_names=None, training_data=None, metrics=None,
-               metadata=None, serializer="auto"):
+def save_model(
+    estimator: Any,
+    path: str | os.PathLike[str],
+    *,
+    label_names: Sequence[str] | None = None,
+    training_data: Dataset | tuple[Any, Any] | Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    serializer: str = "auto",
+) -> dict[str, Any]:
     """Save a fitted estimator and its metadata to one model file, atomically.
 
     Parameters
@@ -330,11 +362,13 @@ def save_model(estimator, path, *, label_names=None, training_data=None, metrics
         :func:`mlkit.metrics.evaluate` results), stored as is.
     metadata : dict, default=None
         Anything else to store (JSON-serializable), under ``"metadata"``.
-    serializer : {"auto", "skops", "pickle"}, default="auto"
-        ``"skops"``: the safe format; raises when the estimator holds types
-        outside the trusted ones. ``"pickle"``: always pickle (loading needs
-        ``trusted=True``). ``"auto"``: skops when possible, else pickle with a
-        warning.
+    serializer : {"auto", "safe", "skops", "pickle"}, default="auto"
+        ``"safe"``: mlkit's safe format (core dependencies only); raises
+        when the estimator holds types outside the trusted ones or objects the
+        format cannot describe. ``"auto"``: the safe format when possible,
+        else pickle with a warning. ``"pickle"``: always pickle (loading needs
+        ``trusted=True``). ``"skops"``: skops' format (needs the optional
+        ``skops`` package; loading it needs skops too).
 
     Returns
     -------
@@ -344,7 +378,8 @@ def save_model(estimator, path, *, label_names=None, training_data=None, metrics
     Raises
     ------
     ModelFileError
-        With ``serializer="skops"``, when the estimator cannot be saved safely.
+        With ``serializer="safe"`` or ``"skops"``, when the estimator cannot be
+        saved in that format.
 
     Examples
     --------
@@ -356,12 +391,14 @@ def save_model(estimator, path, *, label_names=None, training_data=None, metrics
     >>> path = os.path.join(tempfile.mkdtemp(), "model.mlkit")
     >>> manifest = save_model(model, path, training_data=(texts, labels))
     >>> manifest["serializer"], manifest["label_names"]
-    ('skops', ['neg', 'plot', 'pos'])
+    ('safe', ['neg', 'plot', 'pos'])
     >>> load_model(path).predict(["good plot"]).shape
     (1, 3)
     """
-    if serializer not in ("auto", "skops", "pickle"):
-        raise ValueError(f"serializer must be 'auto', 'skops' or 'pickle'; got {serializer!r}.")
+    start = time.perf_counter()
+    if serializer not in _SERIALIZERS:
+        raise ValueError(f"serializer must be one of {', '.join(map(repr, _SERIALIZERS))}; "
+                         f"got {serializer!r}.")
     from sklearn.utils.validation import check_is_fitted
 
     try:
@@ -374,29 +411,28 @@ def save_model(estimator, path, *, label_names=None, training_data=None, metrics
 
     payload_bytes = None
     chosen = serializer
-    if serializer in ("auto", "skops"):
+    if serializer != "pickle":
+        safe = serializer in ("auto", "safe")
+        name = "the safe format" if safe else "skops' format"
         try:
-            payload_bytes, untrusted = _skops_bytes(estimator)
-        except ImportError:
-            if serializer == "skops":
-                raise
-            untrusted, reason = None, "skops is not installed (pip install \"mlkit[serve]\")"
+            payload_bytes, untrusted = (_safe_dumps if safe else _skops_bytes)(estimator)
+        except _CannotDescribe as exc:
+            untrusted, reason = None, f"the safe format cannot describe {exc}"
+        except ImportError:  # skops, only with serializer="skops"
+            raise
         except Exception as exc:  # skops cannot describe some object
-            if serializer == "skops":
-                raise ModelFileError(
-                    f"skops cannot save this {type(estimator).__name__}: {exc}. Use "
-                    "serializer='pickle' (loading will then need trusted=True)."
-                ) from exc
+            if safe:
+                raise
             untrusted, reason = None, f"skops cannot describe it ({type(exc).__name__}: {exc})"
         else:
             reason = (f"it holds types outside mlkit's trusted list: {', '.join(untrusted)}"
                       if untrusted else None)
         if payload_bytes is not None and not untrusted:
-            chosen = "skops"
-        elif serializer == "skops":
+            chosen = "safe" if safe else "skops"
+        elif serializer != "auto":
             raise ModelFileError(
-                f"This {type(estimator).__name__} cannot be saved in the safe format: {reason}. "
-                "Use serializer='pickle' (loading will then need trusted=True)."
+                f"This {type(estimator).__name__} cannot be saved in {name}: {reason}. Use "
+                "serializer='pickle' (loading will then need trusted=True)."
             )
         else:
             chosen = "pickle"
@@ -421,10 +457,20 @@ def save_model(estimator, path, *, label_names=None, training_data=None, metrics
         "metrics": None if metrics is None else _jsonable(metrics, "metrics"),
         "metadata": None if metadata is None else _jsonable(metadata, "metadata"),
     }
-    member = _PAYLOADS[chosen]
+    _write_model_file(path, manifest, estimator, payload_bytes)
+    logger.info("Saved %s to %s: %s format, %d payload bytes, in %.2f s",
+                type(estimator).__name__, os.fspath(path), chosen,
+                manifest["payload"]["size"], time.perf_counter() - start)
+    return manifest
+
+
+def _write_model_file(path, manifest, estimator, payload_bytes):
+    """Write the archive atomically: the payload (``payload_bytes``, or ``estimator``
+    pickled as it streams), then the manifest with the payload's name, digest and size."""
+    member = _PAYLOADS[manifest["serializer"]]
     with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w") as zf:
-        if chosen == "skops":
-            # already compressed by skops
+        if payload_bytes is not None:
+            # safe or skops: a ZIP archive of its own, already compressed
             zf.writestr(zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0)), payload_bytes,
                         compress_type=zipfile.ZIP_STORED)
             digest, size = hashlib.sha256(payload_bytes).hexdigest(), len(payload_bytes)
@@ -438,7 +484,654 @@ def save_model(estimator, path, *, label_names=None, training_data=None, metrics
         manifest["payload"] = {"name": member, "sha256": digest, "size": size}
         zf.writestr(_MANIFEST, json.dumps(manifest, indent=2, allow_nan=True),
                     compress_type=zipfile.ZIP_DEFLATED)
-    return manifest
+
+
+# --------------------------------------------------------------------------
+# the safe format: a declarative description of the object tree
+# --------------------------------------------------------------------------
+#
+# A safe payload is a ZIP archive holding ``tree.json`` and one member per
+# array or bytes value (``data/<n>``, raw bytes, no pickle). ``tree.json``
+# describes the estimator as nested nodes: JSON null, booleans, numbers and
+# strings stand for themselves, a JSON list is a Python list, and a JSON object
+# is a tagged node ``{"$t": tag, ...}``:
+#
+# ========== ================================================================
+# tag        value
+# ========== ================================================================
+# tuple, set, ``items``: the elements
+# frozenset
+# dict       ``str``: a JSON object of nodes (all keys str; ``plain`` when every
+#            value is a JSON scalar, so no walk is needed), or ``items``: pairs
+# bytes      ``data``: the member holding them
+# ndarray    ``dtype`` (numpy's dtype string, never an object dtype),
+#            ``shape``, ``fortran``, ``data``: the member holding the raw bytes
+# objarray   an object array: ``shape`` and ``items`` (nodes, C order)
+# npscalar   ``dtype`` and ``hex``: its bytes
+# dtype      ``v``: a numpy dtype string
+# sparse     a scipy sparse matrix or array: ``cls``, ``format``, ``shape`` and
+#            its component arrays
+# complex, slice, random_state, generator
+# type       ``module`` and ``name`` of a class (numpy scalar types and
+#            builtin types are trusted)
+# function   ``module`` and ``name`` of a function (trusted only when named in
+#            ``trusted``)
+# object     ``module``, ``name``, ``state`` and ``id``: an instance, rebuilt
+#            with ``cls.__new__(cls)`` and ``__setstate__(state)`` (or its
+#            ``__dict__`` updated), only for a trusted class
+# ref        ``id``: the same object as an earlier node with that ``id``
+# ========== ================================================================
+#
+# Loading never runs pickle byte code: it parses JSON, copies raw bytes into
+# numpy arrays of vetted dtypes, and constructs only trusted classes.
+
+_SAFE_FORMAT = "mlkit-safe"
+_SAFE_VERSION = 1
+_TREE = "tree.json"
+_JSON_SCALARS = (type(None), bool, int, float, str)
+# bytes of array data read at a time (bounds the temporary copy)
+_CHUNK = 1 << 24
+
+#: Most bytes a safe payload may expand to when loaded (its arrays and its
+#: tree.json, as declared in the payload, checked before anything is
+#: decompressed).
+MAX_UNCOMPRESSED_BYTES = 16 << 30
+
+_BUILTIN_TYPES = {t.__name__: t for t in (int, float, str, bool, complex, bytes, list, tuple,
+                                          dict, set, frozenset, object, type(None), slice)}
+_BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+_SPARSE_CLASSES = ("csr_matrix", "csc_matrix", "coo_matrix", "bsr_matrix", "dia_matrix",
+                   "lil_matrix", "dok_matrix", "csr_array", "csc_array", "coo_array",
+                   "bsr_array", "dia_array", "lil_array", "dok_array")
+# sklearn modules never imported on a file's say
+_SKLEARN_SKIP = ("tests", "externals", "experimental", "conftest", "_testing")
+
+
+class _CannotDescribe(Exception):
+    """An object the safe format cannot describe (a lambda, a C object, ...)."""
+
+
+def _class_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _is_trusted_class(cls, extra=()):
+    """Whether the safe path may construct instances of ``cls``: mlkit's
+    :data:`TRUSTED_TYPES`, the names in ``extra``, scikit-learn's estimators
+    and cross-validation splitters."""
+    name = _class_name(cls)
+    if name in TRUSTED_TYPES or name in extra:
+        return True
+    module = cls.__module__ or ""
+    if not module.startswith("sklearn.") or any(
+            part in _SKLEARN_SKIP for part in module.split(".")):
+        return False
+    from sklearn.base import BaseEstimator
+
+    if issubclass(cls, BaseEstimator):
+        return True
+    from sklearn.model_selection import BaseCrossValidator, BaseShuffleSplit
+
+    return issubclass(cls, (BaseCrossValidator, BaseShuffleSplit))
+
+
+def _is_trusted_type_object(module, name):
+    """Classes that may appear as values (e.g. ``dtype=np.float64``): builtin types and
+    numpy's scalar types."""
+    if module == "builtins":
+        return name in _BUILTIN_TYPES
+    if module == "numpy":
+        value = getattr(np, name, None)
+        return isinstance(value, type) and issubclass(value, np.generic)
+    return False
+
+
+class _SafeWriter:
+    """Encodes an object tree as safe-format nodes plus raw data members."""
+
+    def __init__(self):
+        self.members = []  # raw bytes of arrays and bytes values
+        self.memo = {}  # id(obj) -> node id
+        self.keep = []  # keeps encoded objects alive, so that their ids stay unique
+        self.untrusted = {}  # names of types and functions outside the trusted ones
+
+    def _data(self, raw):
+        self.members.append(raw)
+        return len(self.members) - 1
+
+    def encode(self, obj):
+        t = type(obj)
+        if t in _JSON_SCALARS:
+            return obj
+        if t is list:
+            return [self.encode(v) for v in obj]
+        if t is tuple:
+            return {"$t": "tuple", "items": [self.encode(v) for v in obj]}
+        if t is dict:
+            if all(type(k) is str for k in obj):
+                if all(type(v) in _JSON_SCALARS for v in obj.values()):
+                    return {"$t": "dict", "plain": True, "str": obj}
+                return {"$t": "dict", "str": {k: self.encode(v) for k, v in obj.items()}}
+            return {"$t": "dict",
+                    "items": [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+        if t in (set, frozenset):
+            return {"$t": t.__name__, "items": [self.encode(v) for v in obj]}
+        if t is bytes:
+            return {"$t": "bytes", "data": self._data(obj)}
+        if t is complex:
+            return {"$t": "complex", "re": obj.real, "im": obj.imag}
+        if t is slice:
+            return {"$t": "slice", "items": [self.encode(v) for v in
+                                             (obj.start, obj.stop, obj.step)]}
+        if isinstance(obj, np.generic) and not isinstance(obj, np.object_):
+            return {"$t": "npscalar", "dtype": obj.dtype.str, "hex": obj.tobytes().hex()}
+        if isinstance(obj, np.dtype):
+            if obj.fields is not None or obj.subdtype is not None:
+                raise _CannotDescribe(f"the structured numpy dtype {obj}")
+            return {"$t": "dtype", "v": obj.str}
+        if isinstance(obj, type):
+            if not _is_trusted_type_object(obj.__module__, obj.__qualname__):
+                self.untrusted[_class_name(obj)] = True
+            return {"$t": "type", "module": obj.__module__, "name": obj.__qualname__}
+        if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
+            module = getattr(obj, "__module__", None) or "numpy"
+            name = getattr(obj, "__qualname__", None) or obj.__name__
+            if "<" in name:
+                raise _CannotDescribe(f"the local function {name}")
+            self.untrusted[f"{module}.{name}"] = True
+            return {"$t": "function", "module": module, "name": name}
+
+        # objects with an identity: shared references are kept shared
+        key = id(obj)
+        if key in self.memo:
+            return {"$t": "ref", "id": self.memo[key]}
+        node_id = len(self.memo)
+        self.memo[key] = node_id
+        self.keep.append(obj)
+        node = self._encode_object(obj, t)
+        node["id"] = node_id
+        return node
+
+    def _encode_object(self, obj, t):
+        import scipy.sparse as sp
+
+        if t is np.ndarray:
+            if obj.dtype.hasobject:
+                if obj.dtype != object:
+                    raise _CannotDescribe(f"the structured numpy dtype {obj.dtype}")
+                return {"$t": "objarray", "shape": list(obj.shape),
+                        "items": [self.encode(v) for v in obj.ravel(order="C")]}
+            if obj.dtype.fields is not None:
+                raise _CannotDescribe(f"the structured numpy dtype {obj.dtype}")
+            fortran = bool(obj.flags.f_contiguous and not obj.flags.c_contiguous)
+            src = obj.T if fortran else obj
+            return {"$t": "ndarray", "dtype": obj.dtype.str, "shape": list(obj.shape),
+                    "fortran": fortran, "data": self._data(np.ascontiguousarray(src))}
+        if sp.issparse(obj) and type(obj).__module__.startswith("scipy.sparse"):
+            name = type(obj).__name__
+            if name not in _SPARSE_CLASSES:
+                raise _CannotDescribe(f"the sparse type {_class_name(type(obj))}")
+            fmt = obj.format
+            if fmt == "coo":
+                parts = {"data": obj.data, "row": obj.row, "col": obj.col}
+            else:
+                base = obj if fmt in ("csr", "csc") else obj.tocsr()
+                parts = {"data": base.data, "indices": base.indices, "indptr": base.indptr}
+            base_fmt = fmt if fmt in ("csr", "csc", "coo") else "csr"
+            return {"$t": "sparse", "cls": name, "format": fmt, "base": base_fmt,
+                    "shape": list(obj.shape),
+                    **{k: self.encode(np.asarray(v)) for k, v in parts.items()}}
+        if t is np.random.RandomState:
+            return {"$t": "random_state", "state": self.encode(obj.get_state(legacy=True))}
+        if t is np.random.Generator:
+            bit = type(obj.bit_generator).__name__
+            if bit not in _BIT_GENERATORS:
+                raise _CannotDescribe(f"a Generator with the bit generator {bit}")
+            return {"$t": "generator", "bit_generator": bit,
+                    "state": self.encode(obj.bit_generator.state)}
+        if isinstance(obj, (list, tuple, dict, set, frozenset, bytes, str, int, float)):
+            # a subclass of a builtin container: its contents are not in __dict__
+            raise _CannotDescribe(f"the {_class_name(t)} instance (a subclass of "
+                                  f"{t.__mro__[1].__name__})")
+        if not _is_trusted_class(t):
+            self.untrusted[_class_name(t)] = True
+        if "<" in t.__qualname__:
+            raise _CannotDescribe(f"the local class {t.__qualname__}")
+        getstate = getattr(t, "__getstate__", None)
+        if getstate is None or getstate is object.__getstate__:
+            if not hasattr(obj, "__dict__") or getattr(t, "__slots__", None):
+                raise _CannotDescribe(f"the {_class_name(t)} instance (no __dict__)")
+            state = obj.__dict__
+        else:
+            state = obj.__getstate__()
+            self.keep.append(state)
+        if state is not None and not isinstance(state, dict) and not hasattr(t, "__setstate__"):
+            raise _CannotDescribe(f"the {_class_name(t)} instance (its state is a "
+                                  f"{type(state).__name__})")
+        return {"$t": "object", "module": t.__module__, "name": t.__qualname__,
+                "state": self.encode(state)}
+
+
+def _compresses(view, *, sample=1 << 20, ratio=0.75):
+    """Whether deflating ``view`` saves at least a quarter of it (judged on samples)."""
+    if len(view) < 4096:
+        return True
+    step = max(len(view) // 4, sample)
+    chunks = [bytes(view[start:start + sample]) for start in range(0, len(view), step)]
+    size = sum(len(c) for c in chunks)
+    return sum(len(zlib.compress(c, 1)) for c in chunks) <= ratio * size
+
+
+def _safe_dumps(estimator):
+    """Safe-format bytes of ``estimator`` and the types and functions it needs beyond the
+    trusted ones.
+
+    Raises
+    ------
+    _CannotDescribe
+        For an object the format cannot describe.
+    """
+    writer = _SafeWriter()
+    try:
+        root = writer.encode(estimator)
+    except RecursionError:
+        raise _CannotDescribe("an object tree nested too deeply (or a cycle)") from None
+    tree = {"format": _SAFE_FORMAT, "version": _SAFE_VERSION, "root": root}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(_TREE, date_time=(1980, 1, 1, 0, 0, 0)),
+                    json.dumps(tree, allow_nan=True, separators=(",", ":")),
+                    compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+        for i, raw in enumerate(writer.members):
+            view = memoryview(raw if isinstance(raw, bytes) else raw.reshape(-1).view(np.uint8))
+            info = zipfile.ZipInfo(f"data/{i}", date_time=(1980, 1, 1, 0, 0, 0))
+            # compressed only where it pays: fitted float weights barely compress, and
+            # inflating them would cost more load time than reading them raw
+            info.compress_type = (zipfile.ZIP_DEFLATED if _compresses(view)
+                                  else zipfile.ZIP_STORED)
+            with zf.open(info, "w", force_zip64=True) as out:
+                for start in range(0, len(view), _CHUNK):
+                    out.write(view[start:start + _CHUNK])
+    return buf.getvalue(), sorted(writer.untrusted)
+
+
+class _SafeReader:
+    """Rebuilds an object tree from safe-format nodes, constructing only trusted types."""
+
+    def __init__(self, zf, path, extra, trust_all):
+        self.zf = zf
+        self.path = path
+        self.extra = extra
+        self.trust_all = trust_all
+        self.memo = {}
+        self.refused = {}
+        self.sizes = {}
+        for info in zf.infolist():
+            self.sizes[info.filename] = info.file_size
+
+    def fail(self, what):
+        raise ModelFileError(f"{str(self.path)!r}: its safe payload is damaged ({what}).")
+
+    def decode(self, node):
+        t = type(node)
+        if t is list:
+            return [self.decode(v) for v in node]
+        if t is not dict:
+            return node
+        tag = node.get("$t")
+        handler = _READERS.get(tag) if isinstance(tag, str) else None
+        if handler is None:
+            self.fail(f"unknown node {str(tag)[:40]!r}")
+        value = handler(self, node)
+        if tag in _IDENTITY_TAGS:
+            node_id = node.get("id")
+            if node_id is not None:
+                self.memo.setdefault(node_id, value)
+        return value
+
+    def items(self, node, key="items"):
+        items = node.get(key)
+        if type(items) is not list:
+            self.fail(f"a {node.get('$t')} node without its {key}")
+        return [self.decode(v) for v in items]
+
+    def raw(self, node, nbytes=None):
+        index = node.get("data")
+        name = f"data/{index}"
+        if type(index) is not int or name not in self.sizes:
+            self.fail(f"a missing data member {str(index)[:20]}")
+        size = self.sizes[name]
+        if nbytes is not None and size != nbytes:
+            self.fail(f"{name} holds {size} bytes where its array needs {nbytes}")
+        return name, size
+
+    def resolve(self, module, name, kind):
+        """The class or function ``module.name``, imported only when trusted."""
+        if type(module) is not str or type(name) is not str or not all(
+                part.isidentifier() for part in f"{module}.{name}".split(".")):
+            self.fail(f"an invalid {kind} name")
+        full = f"{module}.{name}"
+        trusted = self.trust_all or full in self.extra
+        if kind == "class":
+            sklearn_candidate = module.startswith("sklearn.") and not any(
+                part in _SKLEARN_SKIP for part in module.split("."))
+            trusted = trusted or full in TRUSTED_TYPES or sklearn_candidate
+        elif kind == "type":
+            trusted = trusted or _is_trusted_type_object(module, name)
+        if not trusted:
+            self.refused[full] = True
+            return None
+        try:
+            value = importlib.import_module(module)
+            for part in name.split("."):
+                value = getattr(value, part)
+        except (ImportError, AttributeError) as exc:
+            raise ModelFileError(
+                f"{str(self.path)!r} needs {full}, which this installation does not have "
+                f"({type(exc).__name__}: {exc}). It may need another version of mlkit or "
+                "scikit-learn, or an optional dependency."
+            ) from None
+        if kind in ("class", "type"):
+            if not isinstance(value, type):
+                self.fail(f"{full} is not a class")
+            if _class_name(value) != full:
+                self.fail(f"{full} names the class {_class_name(value)}, not one of its own")
+            if kind == "class" and not (self.trust_all or _is_trusted_class(value, self.extra)):
+                self.refused[full] = True
+                return None
+        elif not callable(value) or isinstance(value, type):
+            self.fail(f"{full} is not a function")
+        return value
+
+
+def _read_tuple(r, node):
+    return tuple(r.items(node))
+
+
+def _read_set(r, node):
+    return set(r.items(node))
+
+
+def _read_frozenset(r, node):
+    return frozenset(r.items(node))
+
+
+def _read_dict(r, node):
+    if "str" in node:
+        values = node["str"]
+        if type(values) is not dict:
+            r.fail("a dict node whose str is not an object")
+        if node.get("plain") is True:
+            return values
+        return {k: r.decode(v) for k, v in values.items()}
+    out = {}
+    for pair in node.get("items") or []:
+        if type(pair) is not list or len(pair) != 2:
+            r.fail("a dict item that is not a pair")
+        out[r.decode(pair[0])] = r.decode(pair[1])
+    return out
+
+
+def _read_bytes(r, node):
+    name, _ = r.raw(node)
+    return r.zf.read(name)
+
+
+def _dtype(r, text):
+    try:
+        dtype = np.dtype(text) if type(text) is str else None
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.hasobject or dtype.fields is not None or dtype.subdtype:
+        r.fail(f"an invalid array dtype {str(text)[:40]!r}")
+    return dtype
+
+
+def _shape(r, node):
+    shape = node.get("shape")
+    if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+        r.fail("an invalid array shape")
+    return tuple(shape)
+
+
+def _read_ndarray(r, node):
+    dtype = _dtype(r, node.get("dtype"))
+    shape = _shape(r, node)
+    fortran = node.get("fortran") is True
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    name, _ = r.raw(node, count * dtype.itemsize)
+    out = np.empty(shape[::-1] if fortran else shape, dtype=dtype)
+    if out.nbytes:
+        view = memoryview(out.reshape(-1).view(np.uint8))
+        with r.zf.open(name) as f:
+            start = 0
+            while start < len(view):
+                n = f.readinto(view[start:start + _CHUNK])
+                if not n:
+                    r.fail(f"{name} ends early")
+                start += n
+    return out.T if fortran else out
+
+
+def _read_objarray(r, node):
+    shape = _shape(r, node)
+    items = r.items(node)
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if len(items) != count:
+        r.fail(f"an object array of shape {shape} with {len(items)} items")
+    out = np.empty(count, dtype=object)
+    for i, value in enumerate(items):
+        out[i] = value
+    return out.reshape(shape)
+
+
+def _read_npscalar(r, node):
+    dtype = _dtype(r, node.get("dtype"))
+    try:
+        raw = bytes.fromhex(node.get("hex"))
+    except (TypeError, ValueError):
+        r.fail("an invalid numpy scalar")
+    if len(raw) != dtype.itemsize:
+        r.fail("a numpy scalar of the wrong size")
+    return np.frombuffer(raw, dtype=dtype)[0]
+
+
+def _read_dtype(r, node):
+    value = node.get("v")
+    if type(value) is not str:
+        r.fail("an invalid dtype")
+    return np.dtype(value) if value in ("|O", "O") else _dtype(r, value)
+
+
+def _read_complex(r, node):
+    re_, im = node.get("re"), node.get("im")
+    if not all(type(v) in (int, float) for v in (re_, im)):
+        r.fail("an invalid complex number")
+    return complex(re_, im)
+
+
+def _read_slice(r, node):
+    items = r.items(node)
+    if len(items) != 3 or not all(v is None or type(v) is int for v in items):
+        r.fail("an invalid slice")
+    return slice(*items)
+
+
+def _read_sparse(r, node):
+    import scipy.sparse as sp
+
+    cls, fmt, base = node.get("cls"), node.get("format"), node.get("base")
+    if cls not in _SPARSE_CLASSES or base not in ("csr", "csc", "coo") or type(fmt) is not str:
+        r.fail(f"an invalid sparse type {str(cls)[:40]!r}")
+    shape = _shape(r, node)
+    keys = ("data", "row", "col") if base == "coo" else ("data", "indices", "indptr")
+    parts = {}
+    for key in keys:
+        value = r.decode(node.get(key))
+        if type(value) is not np.ndarray or value.ndim != 1:
+            r.fail(f"a sparse matrix whose {key} is not an array")
+        parts[key] = value
+    kind = getattr(sp, f"{base}_{'array' if cls.endswith('_array') else 'matrix'}")
+    try:
+        if base == "coo":
+            out = kind((parts["data"], (parts["row"], parts["col"])), shape=shape)
+        else:
+            out = kind((parts["data"], parts["indices"], parts["indptr"]), shape=shape)
+            out.check_format(full_check=True)
+        if out.format != fmt:
+            out = out.asformat(fmt)
+    except (ValueError, TypeError, IndexError) as exc:
+        r.fail(f"an invalid sparse matrix: {exc}")
+    if type(out).__name__ != cls:
+        r.fail(f"a sparse {cls} stored as {type(out).__name__}")
+    return out
+
+
+def _read_random_state(r, node):
+    state = r.decode(node.get("state"))
+    rs = np.random.RandomState()
+    try:
+        rs.set_state(state)
+    except (TypeError, ValueError) as exc:
+        r.fail(f"an invalid RandomState: {exc}")
+    return rs
+
+
+def _read_generator(r, node):
+    name = node.get("bit_generator")
+    if name not in _BIT_GENERATORS:
+        r.fail(f"an unknown bit generator {str(name)[:40]!r}")
+    bit = getattr(np.random, name)()
+    try:
+        bit.state = r.decode(node.get("state"))
+    except (TypeError, ValueError, KeyError) as exc:
+        r.fail(f"an invalid {name} state: {exc}")
+    return np.random.Generator(bit)
+
+
+def _read_type(r, node):
+    return r.resolve(node.get("module"), node.get("name"), "type")
+
+
+def _read_function(r, node):
+    return r.resolve(node.get("module"), node.get("name"), "function")
+
+
+def _read_ref(r, node):
+    node_id = node.get("id")
+    if node_id not in r.memo:
+        r.fail(f"a reference to an unknown object {str(node_id)[:20]}")
+    return r.memo[node_id]
+
+
+def _read_object(r, node):
+    cls = r.resolve(node.get("module"), node.get("name"), "class")
+    if cls is None:  # refused; keep walking, to list every refused type at once
+        r.decode(node.get("state"))
+        return None
+    try:
+        obj = cls.__new__(cls)
+    except TypeError as exc:
+        r.fail(f"{_class_name(cls)} cannot be created empty: {exc}")
+    if node.get("id") is not None:
+        r.memo.setdefault(node["id"], obj)
+    state = r.decode(node.get("state"))
+    if r.refused:
+        return obj
+    if not r.trust_all:
+        _vet_state(_class_name(cls), state, r.path)
+    if hasattr(obj, "__setstate__"):
+        obj.__setstate__(state)
+    elif type(state) is dict:
+        obj.__dict__.update(state)
+    elif state is not None:
+        r.fail(f"{_class_name(cls)} with a state that is not a dict")
+    return obj
+
+
+_READERS = {
+    "tuple": _read_tuple, "set": _read_set, "frozenset": _read_frozenset, "dict": _read_dict,
+    "bytes": _read_bytes, "ndarray": _read_ndarray, "objarray": _read_objarray,
+    "npscalar": _read_npscalar, "dtype": _read_dtype, "complex": _read_complex,
+    "slice": _read_slice, "sparse": _read_sparse, "random_state": _read_random_state,
+    "generator": _read_generator, "type": _read_type, "function": _read_function,
+    "ref": _read_ref, "object": _read_object,
+}
+_IDENTITY_TAGS = ("ndarray", "objarray", "sparse", "random_state", "generator")
+
+
+def _vet_state(name, state, path):
+    """Refuse the state of a torch-backed mlkit estimator that would, once set, download a
+    model, write a disk cache, or write checkpoint files outside their temporary folder."""
+    if type(state) is not dict:
+        return
+    problems = []
+    if name == "mlkit.features._embeddings.SentenceEmbeddingFeaturizer":
+        if "local_files_only" in state and state["local_files_only"] is not True:
+            problems.append("a SentenceEmbeddingFeaturizer with local_files_only=False "
+                            "(it would download its encoder)")
+        if state.get("cache") not in ("memory", None, False):
+            problems.append("a SentenceEmbeddingFeaturizer with a disk cache (it would "
+                            "write to a directory named in the file)")
+    elif name == "mlkit.transformer._classifier.TransformerClassifier":
+        files = state.get("_checkpoint_files")
+        names = list(files) if isinstance(files, dict) else []
+        bad = [n for n in names if not _safe_relative_name(n)]
+        if files is not None and not isinstance(files, dict):
+            problems.append("a TransformerClassifier checkpoint that is not a dict of files")
+        elif bad:
+            problems.append(f"a TransformerClassifier checkpoint with unsafe file names "
+                            f"{bad[:3]}")
+        elif isinstance(files, dict) and any(type(v) is not bytes for v in files.values()):
+            problems.append("a TransformerClassifier checkpoint file that is not bytes")
+    if problems:
+        raise UntrustedModelError(
+            f"{str(path)!r} holds {'; '.join(problems)}. Load it only if you trust its "
+            "source: pass trusted=True (--trust-pickle on the command line)."
+        )
+
+
+def _safe_loads(data, path, extra=(), trust_all=False):
+    """Rebuild the estimator of a safe payload (see the format notes above)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(f"{str(path)!r}: its safe payload is damaged ({exc}).") from None
+    with zf:
+        infos = zf.infolist()
+        total = sum(info.file_size for info in infos)
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise ModelFileError(
+                f"{str(path)!r}: its payload would expand to {total} bytes, more than the "
+                f"{MAX_UNCOMPRESSED_BYTES} bytes mlkit loads (persistence."
+                "MAX_UNCOMPRESSED_BYTES); the file is damaged or crafted.")
+        reader = _SafeReader(zf, path, extra, trust_all)
+        if _TREE not in reader.sizes:
+            reader.fail(f"no {_TREE}")
+        try:
+            tree = json.loads(zf.read(_TREE))
+        except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            reader.fail(f"{_TREE}: {type(exc).__name__}: {exc}")
+        if not isinstance(tree, dict) or tree.get("format") != _SAFE_FORMAT:
+            reader.fail(f"{_TREE} does not declare the {_SAFE_FORMAT!r} format")
+        if tree.get("version") != _SAFE_VERSION:
+            raise ModelFileError(
+                f"{str(path)!r}: its payload uses version {tree.get('version')!r} of the safe "
+                f"format; this mlkit ({_mlkit_version()}) reads version {_SAFE_VERSION}. "
+                "Upgrade mlkit to load it.")
+        try:
+            estimator = reader.decode(tree.get("root"))
+        except RecursionError:
+            reader.fail("it is nested too deeply")
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            reader.fail(f"{type(exc).__name__}: {exc}")
+    if reader.refused:
+        raise UntrustedModelError(
+            f"{str(path)!r} needs types that mlkit does not trust: "
+            f"{', '.join(sorted(reader.refused))}. If you trust the file, pass trusted=[...] "
+            "with those type names (or trusted=True)."
+        )
+    return estimator
 
 
 # --------------------------------------------------------------------------
@@ -530,12 +1223,13 @@ def _read_manifest(zf, path):
     return manifest
 
 
-def read_metadata(path):
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The manifest of a model file, without loading the estimator (always safe).
 
     Parameters
     ----------
     path : str or os.PathLike
+        The model file.
 
     Returns
     -------
@@ -588,19 +1282,23 @@ def _check_trusted(trusted):
     return False, extra
 
 
-def load_model(path, *, trusted=False, with_metadata=False):
+def load_model(path: str | os.PathLike[str], *, trusted: bool | Sequence[str] = False,
+               with_metadata: bool = False) -> Any:
     """Load a model file written by :func:`save_model`.
 
     Parameters
     ----------
     path : str or os.PathLike
+        The model file.
     trusted : bool or list of str, default=False
-        ``False``: the safe path. A skops payload is loaded only if every type
-        it needs is trusted (skops' defaults and :data:`TRUSTED_TYPES`); a
-        pickle payload is refused. A list of type names extends the trusted
-        types of a skops payload. ``True``: trust the file completely: any
-        skops type, and pickle payloads, **whose loading runs code from the
-        file**; use it only for files you made or got from a trusted source.
+        ``False``: the safe path. A safe (or skops) payload is loaded only if
+        every type it needs is trusted (:data:`TRUSTED_TYPES`,
+        scikit-learn's estimators and splitters, numpy, scipy, builtins); a
+        pickle payload is refused. A list of type or function names (e.g.
+        ``["mypackage.MyEstimator"]``) extends the trusted types of a safe or
+        skops payload. ``True``: trust the file completely: any type, and
+        pickle payloads, **whose loading runs code from the file**; use it
+        only for files you made or got from a trusted source.
     with_metadata : bool, default=False
         Also return the manifest.
 
@@ -625,6 +1323,7 @@ def load_model(path, *, trusted=False, with_metadata=False):
         numpy, scipy or (for models that use them) torch, transformers,
         sentence-transformers.
     """
+    start = time.perf_counter()
     trust_all, extra = _check_trusted(trusted)
     with _open_archive(path) as zf:
         manifest = _read_manifest(zf, path)
@@ -643,6 +1342,16 @@ def load_model(path, *, trusted=False, with_metadata=False):
                 "trusted=True (--trust-pickle on the command line)."
             )
         try:
+            size = zf.getinfo(member).file_size
+            if size != payload.get("size"):
+                raise ModelFileError(
+                    f"{str(path)!r} is damaged: its {member} holds {size} bytes, where the "
+                    f"manifest says {payload.get('size')!r}.")
+            if size > MAX_UNCOMPRESSED_BYTES:
+                raise ModelFileError(
+                    f"{str(path)!r}: its {member} holds {size} bytes, more than the "
+                    f"{MAX_UNCOMPRESSED_BYTES} bytes mlkit loads (persistence."
+                    "MAX_UNCOMPRESSED_BYTES).")
             data = zf.read(member)
         except KeyError:
             raise ModelFileError(f"{str(path)!r} is damaged: its {member} is missing.") from None
@@ -654,33 +1363,10 @@ def load_model(path, *, trusted=False, with_metadata=False):
             "manifest (the file was truncated or modified)."
         )
     _warn_versions(manifest, path)
-    if serializer == "skops":
-        sio = import_optional("skops.io", purpose="Loading mlkit model files")
-        from skops.io.exceptions import UntrustedTypesFoundException
-
-        # with trusted=True every type is allowed (one extra parse lists them);
-        # otherwise skops refuses anything outside the allowed list while loading
-        allowed = sorted(set(TRUSTED_TYPES) | set(extra))
-        if trust_all:
-            allowed = sorted(set(allowed) | set(sio.get_untrusted_types(data=data)))
-        else:
-            _vet_skops_schema(data, path)
-        _import_for_skops(allowed)
-        try:
-            estimator = sio.loads(data, trusted=allowed)
-        except UntrustedTypesFoundException:
-            refused = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
-            raise UntrustedModelError(
-                f"{str(path)!r} needs types that mlkit does not trust: {', '.join(refused)}. "
-                "If you trust the file, pass trusted=[...] with those type names (or "
-                "trusted=True)."
-            ) from None
-        except Exception as exc:
-            raise ModelFileError(
-                f"{str(path)!r}: its estimator could not be rebuilt ({type(exc).__name__}: "
-                f"{exc}). It may need another version of mlkit or scikit-learn "
-                f"(written with {manifest.get('versions')})."
-            ) from exc
+    if serializer == "safe":
+        estimator = _safe_loads(data, path, extra=extra, trust_all=trust_all)
+    elif serializer == "skops":
+        estimator = _skops_loads(data, path, manifest, extra=extra, trust_all=trust_all)
     else:
         try:
             estimator = pickle.loads(data)  # noqa: S301 - only with trusted=True, documented
@@ -689,7 +1375,51 @@ def load_model(path, *, trusted=False, with_metadata=False):
                 f"{str(path)!r}: its pickled estimator could not be loaded "
                 f"({type(exc).__name__}: {exc})."
             ) from exc
+    logger.info("Loaded %s from %s: %s format (file format %s, written by mlkit %s), in %.2f s",
+                type(estimator).__name__, os.fspath(path), serializer,
+                manifest.get("format_version"), (manifest.get("versions") or {}).get("mlkit"),
+                time.perf_counter() - start)
     return (estimator, manifest) if with_metadata else estimator
+
+
+def _skops_loads(data, path, manifest, *, extra, trust_all):
+    """The estimator of a format-1 (skops) payload, loaded with skops' allowed-types list."""
+    try:
+        sio = importlib.import_module("skops.io")
+    except ImportError:
+        written = (manifest.get("versions") or {}).get("mlkit", "an older mlkit")
+        raise ModelFileError(
+            f"{str(path)!r} stores its estimator in skops' format (written by mlkit "
+            f"{written}), and skops is not installed. Install it (pip install "
+            '"mlkit[skops]") to load the file; to convert it to the current format, load '
+            "it there once and save it again with mlkit.persistence.save_model (or 'mlkit "
+            "train' it again)."
+        ) from None
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    # with trusted=True every type is allowed (one extra parse lists them);
+    # otherwise skops refuses anything outside the allowed list while loading
+    allowed = sorted(set(TRUSTED_TYPES) | set(extra))
+    if trust_all:
+        allowed = sorted(set(allowed) | set(sio.get_untrusted_types(data=data)))
+    else:
+        _vet_skops_schema(data, path)
+    _import_for_skops(allowed)
+    try:
+        return sio.loads(data, trusted=allowed)
+    except UntrustedTypesFoundException:
+        refused = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+        raise UntrustedModelError(
+            f"{str(path)!r} needs types that mlkit does not trust: {', '.join(refused)}. "
+            "If you trust the file, pass trusted=[...] with those type names (or "
+            "trusted=True)."
+        ) from None
+    except Exception as exc:
+        raise ModelFileError(
+            f"{str(path)!r}: its estimator could not be rebuilt ({type(exc).__name__}: "
+            f"{exc}). It may need another version of mlkit or scikit-learn "
+            f"(written with {manifest.get('versions')})."
+        ) from exc
 
 
 def _json_content(node):

@@ -5,12 +5,20 @@
 The page holds the headline metrics, per-label F1 and support (plot and
 table, with each label's decision threshold), precision-recall curves of the
 most frequent labels, the label co-occurrence heatmap, and the worst-predicted
-examples with their texts. Plots are PNG images embedded in the page (no
-external resource, no script), so the file renders offline. Needs matplotlib
+examples with their texts, and every row's decisions and scores as inert
+JSON data (:func:`read_report_predictions`). Plots are PNG images embedded in
+the page (no external resource, no executable script), so the file renders
+offline. Needs matplotlib
 (extra ``plots``).
 """
 
+from __future__ import annotations
+
 import datetime
+import json
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +27,10 @@ from ._atomic import atomic_write
 from ._labels import check_label_matrix
 from ._text import check_texts
 
-__all__ = ["render_report", "write_report"]
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["read_report_predictions", "render_report", "write_report"]
 
 _METRIC_HELP = {
     "f1_micro": "F1 over all (row, label) decisions pooled",
@@ -102,10 +113,25 @@ def _cooccurrence(Y):
     return M
 
 
-def render_report(texts, Y, Y_pred, scores=None, *, label_names=None, thresholds=None,
-                  threshold_note=None, score_kind="probability", title="mlkit evaluation report",
-                  model_name=None, data_name=None, train_support=None, n_worst=25,
-                  n_pr_labels=8, max_text_length=600):
+def render_report(
+    texts: Sequence[str],
+    Y: ArrayLike,
+    Y_pred: ArrayLike,
+    scores: ArrayLike | None = None,
+    *,
+    label_names: Sequence[str] | None = None,
+    thresholds: ArrayLike | None = None,
+    threshold_note: str | None = None,
+    score_kind: str = "probability",
+    title: str = "mlkit evaluation report",
+    model_name: str | None = None,
+    data_name: str | None = None,
+    train_support: Sequence[int] | None = None,
+    n_worst: int = 25,
+    n_pr_labels: int = 8,
+    max_text_length: int = 600,
+    embed_predictions: bool = True,
+) -> str:
     """The evaluation report as a self-contained HTML string.
 
     Parameters
@@ -136,65 +162,88 @@ def render_report(texts, Y, Y_pred, scores=None, *, label_names=None, thresholds
         labels.
     max_text_length : int, default=600
         Longer texts are shortened in the examples table.
+    embed_predictions : bool, default=True
+        Embed every row's decisions and scores (rounded to 6 decimals, as
+        ``mlkit predict`` writes them) as JSON in a
+        ``<script type="application/json" id="mlkit-predictions">`` element,
+        so the page is a complete record of what the model answered
+        (:func:`read_report_predictions` reads it back).
 
     Returns
     -------
     html : str
     """
-    from ._plots import plot_matrix, plot_per_label_f1, plot_pr_curves
     from .metrics import evaluate, per_label_report
 
     if score_kind not in ("probability", "decision"):
         raise ValueError(f"score_kind must be 'probability' or 'decision'; got {score_kind!r}.")
     texts, Y, D, S, names = _check_inputs(texts, Y, Y_pred, scores, label_names)
-    n, L = Y.shape
     metrics = evaluate(Y, D, S, label_names=names)
     report = per_label_report(Y, D, label_names=names, thresholds=thresholds, y_score=S)
-    sections = []
+    order = np.argsort(-report.support, kind="stable")
+    sections = [
+        _summary_section(Y, D, metrics, threshold_note),
+        _per_label_section(names, report, order, train_support, thresholds is not None),
+        _pr_section(Y, S, names, report, order, n_pr_labels),
+        _cooccurrence_section(Y, names),
+        _worst_section(texts, Y, D, S, names, score_kind, n_worst, max_text_length),
+    ]
+    if embed_predictions:
+        sections.append(_predictions_data(D, S, names, score_kind))
+    meta = [f"generated {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}"]
+    if model_name:
+        meta.append(f"model: {model_name}")
+    if data_name:
+        meta.append(f"data: {data_name}")
+    return _html.render_page(title, [s for s in sections if s], meta=" \u00b7 ".join(meta))
 
-    # summary
+
+def _summary_section(Y, D, metrics, threshold_note):
+    n, L = Y.shape
     rows = [(name, value, _metric_help(name)) for name, value in metrics.items()]
     note = ""
     if threshold_note:
         note = f'<p class="note">{_html.esc(threshold_note)}</p>'
-    sections.append(_html.section(
+    return _html.section(
         "Summary",
         f"<p>{n:,} texts, {L} labels; {int(Y.sum()):,} true and {int(D.sum()):,} predicted "
         f"labels (cardinality {Y.sum() / n:.3f} true, {D.sum() / n:.3f} predicted).</p>",
         note,
         _html.html_table(rows, ["metric", "value", "meaning"], float_format="{:.4f}"),
         section_id="summary",
-    ))
+    )
 
-    # per-label results
+
+def _per_label_section(names, report, order, train_support, with_thresholds):
+    from ._plots import plot_per_label_f1
+
     fig = plot_per_label_f1(names, report.f1, report.support)
     columns = ["label", "support", "predicted", "precision", "recall", "F1"]
     if train_support is not None:
         columns.insert(2, "train support")
-    if thresholds is not None:
+    if with_thresholds:
         columns.append("threshold")
     if report.average_precision is not None:
         columns.append("average precision")
-    order = np.argsort(-report.support, kind="stable")
     table_rows = []
     for j in order:
         row = [names[j], int(report.support[j]), int(report.n_predicted[j]),
                float(report.precision[j]), float(report.recall[j]), float(report.f1[j])]
         if train_support is not None:
             row.insert(2, int(train_support[j]))
-        if thresholds is not None:
+        if with_thresholds:
             row.append(float(report.threshold[j]))
         if report.average_precision is not None:
             ap = float(report.average_precision[j])
             row.append("\u2014" if np.isnan(ap) else ap)
         table_rows.append(row)
-    no_pos = [names[j] for j in range(L) if report.support[j] == 0]
+    no_pos = [names[j] for j in range(len(names)) if report.support[j] == 0]
     extra = ""
     if no_pos:
         extra = (f'<p class="note">{len(no_pos)} label(s) have no positive example in this data, '
                  f"so their recall and F1 are 0 by convention: {_html.esc(', '.join(no_pos))}."
                  "</p>")
-    sections.append(_html.section(
+    return _html.section(
         "Per-label F1, support and thresholds",
         _html.figure_to_img(fig, alt="Per-label F1 and support"),
         extra,
@@ -202,34 +251,44 @@ def render_report(texts, Y, Y_pred, scores=None, *, label_names=None, thresholds
                          caption="Labels by support (most frequent first). Threshold: the "
                                  "score above which a label is predicted."),
         section_id="per-label",
-    ))
+    )
 
-    # precision-recall curves
-    if S is not None:
-        frequent = [int(j) for j in order if report.support[j] > 0][:n_pr_labels]
-        if frequent:
-            fig = plot_pr_curves(Y, S, names, frequent)
-            sections.append(_html.section(
-                "Precision-recall curves",
-                f'<p class="note">The {len(frequent)} most frequent labels; AP is the average '
-                "precision (area under the curve).</p>",
-                _html.figure_to_img(fig, alt="Precision-recall curves"),
-                section_id="pr-curves",
-            ))
 
-    # co-occurrence
-    if L >= 2:
-        fig = plot_matrix(_cooccurrence(Y), names, title="Label co-occurrence (true labels)",
-                          cbar_label="share of row label's texts that also carry column label")
-        sections.append(_html.section(
-            "Label co-occurrence",
-            '<p class="note">Cell (row A, column B): the share of texts labelled A that are also '
-            "labelled B, in this data's true labels. The diagonal is left blank.</p>",
-            _html.figure_to_img(fig, alt="Label co-occurrence heatmap"),
-            section_id="cooccurrence",
-        ))
+def _pr_section(Y, S, names, report, order, n_pr_labels):
+    from ._plots import plot_pr_curves
 
-    # worst-predicted examples
+    if S is None:
+        return ""
+    frequent = [int(j) for j in order if report.support[j] > 0][:n_pr_labels]
+    if not frequent:
+        return ""
+    fig = plot_pr_curves(Y, S, names, frequent)
+    return _html.section(
+        "Precision-recall curves",
+        f'<p class="note">The {len(frequent)} most frequent labels; AP is the average '
+        "precision (area under the curve).</p>",
+        _html.figure_to_img(fig, alt="Precision-recall curves"),
+        section_id="pr-curves",
+    )
+
+
+def _cooccurrence_section(Y, names):
+    from ._plots import plot_matrix
+
+    if Y.shape[1] < 2:
+        return ""
+    fig = plot_matrix(_cooccurrence(Y), names, title="Label co-occurrence (true labels)",
+                      cbar_label="share of row label's texts that also carry column label")
+    return _html.section(
+        "Label co-occurrence",
+        '<p class="note">Cell (row A, column B): the share of texts labelled A that are also '
+        "labelled B, in this data's true labels. The diagonal is left blank.</p>",
+        _html.figure_to_img(fig, alt="Label co-occurrence heatmap"),
+        section_id="cooccurrence",
+    )
+
+
+def _worst_section(texts, Y, D, S, names, score_kind, n_worst, max_text_length):
     err = _row_errors(Y, D, S, score_kind)
     n_wrong = (Y != D).sum(axis=1)
     worst = [int(i) for i in np.argsort(-err, kind="stable")[:n_worst] if n_wrong[i] > 0]
@@ -251,23 +310,75 @@ def render_report(texts, Y, Y_pred, scores=None, *, label_names=None, thresholds
     else:
         how = "every row is predicted exactly right"
         body = "<p>No wrongly predicted row.</p>"
-    sections.append(_html.section(
+    return _html.section(
         "Worst-predicted examples",
         f'<p class="note">Rows ranked by error ({how}); row numbers count data rows from 1.</p>',
         body,
         section_id="worst",
-    ))
-
-    meta = [f"generated {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}"]
-    if model_name:
-        meta.append(f"model: {model_name}")
-    if data_name:
-        meta.append(f"data: {data_name}")
-    return _html.render_page(title, sections, meta=" \u00b7 ".join(meta))
+    )
 
 
-def write_report(path, estimator, texts, Y, *, label_names=None, threshold=None, top_k=None,
-                 **kwargs):
+_PREDICTIONS_ID = "mlkit-predictions"
+
+
+def _predictions_data(D, S, names, score_kind):
+    """Every row's predicted labels and scores as an inert JSON element."""
+    payload = {
+        "labels": [str(n) for n in names],
+        "score_kind": score_kind,
+        "row_numbers": "data rows counted from 1",
+        "predicted": [np.flatnonzero(d).tolist() for d in D],
+        "scores": None if S is None else np.round(S, 6).tolist(),
+    }
+    text = json.dumps(payload, allow_nan=False, separators=(",", ":"))
+    # no "<" in the element: a text cannot end it early or open a comment/script in it
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{_PREDICTIONS_ID}">{text}</script>'
+
+
+def read_report_predictions(
+    html: str,
+) -> tuple[NDArray[np.int64], NDArray[np.float64] | None]:
+    """The decisions and scores embedded in a report by :func:`render_report`.
+
+    Parameters
+    ----------
+    html : str
+        The report's HTML text.
+
+    Returns
+    -------
+    decisions : ndarray of shape (n_samples, n_labels) of int
+    scores : ndarray of shape (n_samples, n_labels) or None
+    label_names : list of str
+    """
+    start_tag = f'<script type="application/json" id="{_PREDICTIONS_ID}">'
+    start = html.find(start_tag)
+    if start < 0:
+        raise ValueError("This report has no embedded predictions (it was written with "
+                         "embed_predictions=False or by another program).")
+    start += len(start_tag)
+    end = html.index("</script>", start)
+    payload = json.loads(html[start:end])
+    names = payload["labels"]
+    D = np.zeros((len(payload["predicted"]), len(names)), dtype=np.int64)
+    for i, cols in enumerate(payload["predicted"]):
+        D[i, cols] = 1
+    S = None if payload["scores"] is None else np.asarray(payload["scores"], dtype=np.float64)
+    return D, S, names
+
+
+def write_report(
+    path: str | os.PathLike[str],
+    estimator: Any,
+    texts: Sequence[str],
+    Y: Any,
+    *,
+    label_names: Sequence[str] | None = None,
+    threshold: float | None = None,
+    top_k: int | None = None,
+    **kwargs: Any,
+) -> str:
     """Predict with a fitted estimator and write the evaluation report to ``path``.
 
     Parameters
@@ -294,23 +405,23 @@ def write_report(path, estimator, texts, Y, *, label_names=None, threshold=None,
     html : str
         The page written.
     """
-    from .thresholds import apply_thresholds, top_k_decisions
+    from .base import has_method
+    from .inference import Predictor
 
     texts = check_texts(texts)
     names = label_names if label_names is not None else getattr(estimator, "classes_", None)
-    if hasattr(estimator, "predict_proba"):
-        S, kind = estimator.predict_proba(texts), "probability"
-    elif hasattr(estimator, "decision_function"):
-        S, kind = estimator.decision_function(texts), "decision"
-    else:
-        S, kind = None, "probability"
-    if threshold is not None or top_k is not None:
-        if S is None or kind != "probability":
+    if has_method(estimator, "predict_proba") or has_method(estimator, "decision_function"):
+        if names is None:
+            names = [str(j) for j in range(check_label_matrix(Y)[0].shape[1])]
+        predictor = Predictor(estimator, names)
+        kind = predictor.score_kind
+        if (threshold is not None or top_k is not None) and kind != "probability":
             raise ValueError("threshold and top_k need an estimator with predict_proba.")
-        D = (top_k_decisions(S, top_k) if threshold is None
-             else apply_thresholds(S, threshold, top_k=top_k))
+        D, S = predictor.predict(texts, threshold=threshold, top_k=top_k)
     else:
-        D = estimator.predict(texts)
+        if threshold is not None or top_k is not None:
+            raise ValueError("threshold and top_k need an estimator with predict_proba.")
+        D, S, kind = estimator.predict(texts), None, "probability"
     kwargs.setdefault("score_kind", kind)
     page = render_report(texts, Y, D, S, label_names=names, **kwargs)
     with atomic_write(path, "w", encoding="utf-8") as f:

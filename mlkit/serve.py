@@ -25,150 +25,23 @@ Model files are loaded through the safe path of
 ``trusted=True`` (``mlkit serve --trust-pickle``).
 """
 
+# no ``from __future__ import annotations`` here: FastAPI reads the annotations of the
+# route functions defined below at runtime, and cannot resolve them as strings
+import logging
 import os
 import time
-
-import numpy as np
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from ._optional import import_optional
+from .inference import Predictor, find_threshold_tuner, ranked_labels
 
 __all__ = ["Predictor", "app_from_env", "create_app", "ranked_labels", "serve"]
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_MAX_BATCH = 256
 DEFAULT_MAX_TEXT_LENGTH = 20_000
-
-
-class Predictor:
-    """Scores and decisions of a fitted estimator, featurizing each batch once.
-
-    Shared by the HTTP server and ``mlkit predict``.
-
-    Parameters
-    ----------
-    estimator : fitted estimator
-    label_names : sequence of str, default=None
-        ``estimator.classes_`` when None.
-
-    Attributes
-    ----------
-    label_names : list of str
-    score_kind : {"probability", "decision"}
-        ``"probability"`` when the estimator has ``predict_proba`` (the
-        scores returned are probabilities and ``threshold`` is a
-        probability), ``"decision"`` otherwise.
-    """
-
-    def __init__(self, estimator, label_names=None):
-        self.estimator = estimator
-        names = label_names if label_names is not None else getattr(estimator, "classes_", None)
-        if names is None:
-            raise ValueError(
-                f"{type(estimator).__name__} has no classes_; pass label_names to name the "
-                "labels."
-            )
-        self.label_names = [str(n) for n in names]
-        steps = getattr(estimator, "steps", None)
-        if steps and len(steps) > 1:
-            self._transformers = [step for _, step in steps[:-1] if step not in (None, "passthrough")]
-            self._final = steps[-1][1]
-        else:
-            self._transformers = []
-            self._final = estimator
-        if hasattr(self._final, "predict_proba"):
-            self.score_kind = "probability"
-        elif hasattr(self._final, "decision_function"):
-            self.score_kind = "decision"
-        else:
-            raise TypeError(
-                f"{type(self._final).__name__} has neither predict_proba nor decision_function; "
-                "a served model must give scores."
-            )
-
-    def _tuned_scores(self, X):
-        """(probabilities, tuned decisions) from one scoring pass of a fitted
-        ThresholdTuner, exactly as its ``predict_proba`` and ``predict`` compute them;
-        None for other estimators."""
-        from .thresholds import ThresholdTuner, _platt_transform, apply_thresholds
-
-        tuner = self._final
-        if not isinstance(tuner, ThresholdTuner) or self.score_kind != "probability":
-            return None
-        method = getattr(tuner, "response_method_", None)
-        if method == "decision_function" and getattr(tuner, "calibration_", None) is not None:
-            raw = tuner.decision_function(X)
-            S = _platt_transform(raw, tuner.calibration_)
-        elif method == "predict_proba":
-            raw = S = tuner.predict_proba(X)
-        else:
-            return None
-        D = apply_thresholds(raw, tuner.thresholds_, at_least_one=tuner.at_least_one_,
-                             top_k=tuner.top_k)
-        return S, D
-
-    def describe_rule(self, threshold=None, top_k=None):
-        """A short description of the decision rule (for responses and output files)."""
-        if threshold is None and top_k is None:
-            return "model"
-        parts = []
-        if threshold is not None:
-            parts.append(f"threshold={threshold:g}")
-        if top_k is not None:
-            parts.append(f"top_k={top_k}")
-        return ",".join(parts)
-
-    def predict(self, texts, *, threshold=None, top_k=None):
-        """Decisions and scores for a batch of texts.
-
-        Parameters
-        ----------
-        texts : list of str
-        threshold : float, default=None
-            One threshold for every label, in the units of the scores
-            (probabilities unless ``score_kind == "decision"``).
-        top_k : int, default=None
-            Keep the ``top_k`` best-scored labels of each row (above
-            ``threshold`` when it is given too).
-
-        Returns
-        -------
-        decisions : ndarray of shape (n_texts, n_labels) of int
-        scores : ndarray of shape (n_texts, n_labels) of float
-        """
-        from ._outputs import dense_label_scores
-        from .thresholds import apply_thresholds, top_k_decisions
-
-        X = texts
-        for step in self._transformers:
-            X = step.transform(X)
-        tuned = self._tuned_scores(X)
-        if tuned is not None:
-            # one pass of the model gives both the probabilities and the tuned decisions
-            S, D = tuned
-        else:
-            method = "predict_proba" if self.score_kind == "probability" else "decision_function"
-            S = dense_label_scores(getattr(self._final, method)(X), self._final)
-            D = None
-        if threshold is None and top_k is None:
-            if D is None:
-                D = np.asarray(self._final.predict(X))
-                if hasattr(D, "toarray"):
-                    D = D.toarray()
-        elif threshold is None:
-            D = top_k_decisions(S, top_k)
-        else:
-            D = apply_thresholds(S, threshold, top_k=top_k)
-        if D.shape != S.shape or S.shape[1] != len(self.label_names):
-            raise ValueError(
-                f"The model returned decisions of shape {D.shape} and scores of shape {S.shape} "
-                f"for {len(texts)} texts and {len(self.label_names)} labels."
-            )
-        return np.asarray(D, dtype=np.int64), S
-
-
-def ranked_labels(decisions, scores):
-    """Column indices of the predicted labels of one row, best-scored first."""
-    idx = np.flatnonzero(decisions)
-    return idx[np.argsort(-np.asarray(scores)[idx], kind="stable")]
 
 
 def _load(model, trusted):
@@ -280,8 +153,15 @@ class _BodyLimit:
         await response(scope, receive, send)
 
 
-def create_app(model, *, max_batch=DEFAULT_MAX_BATCH, max_text_length=DEFAULT_MAX_TEXT_LENGTH,
-               max_body_bytes=None, max_concurrency=None, trusted=False):
+def create_app(
+    model: str | os.PathLike[str] | Any,
+    *,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
+    max_body_bytes: int | None = None,
+    max_concurrency: int | None = None,
+    trusted: bool | Sequence[str] = False,
+) -> Callable[..., Awaitable[None]]:
     """The FastAPI application serving one model.
 
     Parameters
@@ -306,16 +186,31 @@ def create_app(model, *, max_batch=DEFAULT_MAX_BATCH, max_text_length=DEFAULT_MA
 
     Returns
     -------
-    app : fastapi.FastAPI
+    app : ASGI application
+        The ``fastapi.FastAPI`` app behind a middleware that refuses bodies
+        over ``max_body_bytes``; run it with any ASGI server (uvicorn).
     """
     fastapi = import_optional("fastapi", purpose="mlkit serve")
-    anyio = import_optional("anyio", extra="serve", purpose="mlkit serve")
-    pydantic = import_optional("pydantic", extra="serve", purpose="mlkit serve")
-    from fastapi.exceptions import RequestValidationError
-    from starlette.exceptions import HTTPException as StarletteHTTPException
-
     import mlkit
 
+    limits = _check_limits(max_batch, max_text_length, max_body_bytes, max_concurrency)
+    estimator, manifest = _load(model, trusted)
+    predictor = Predictor(estimator, manifest.get("label_names"))
+    logger.info("Serving %s: %d labels, %s scores; limits %s", type(estimator).__name__,
+                len(predictor.label_names), predictor.score_kind, limits)
+    app = fastapi.FastAPI(
+        title="mlkit model server",
+        version=mlkit.__version__,
+        description=(f"Multi-label text classification with {len(predictor.label_names)} "
+                     "labels. POST /predict with {\"texts\": [...]}.")
+    )
+    _add_error_handlers(app)
+    _add_info_routes(app, predictor, manifest, limits)
+    _add_predict_route(app, predictor, limits)
+    return _BodyLimit(app, limits["max_body_bytes"])
+
+
+def _check_limits(max_batch, max_text_length, max_body_bytes, max_concurrency):
     _check_positive(max_batch, "max_batch")
     _check_positive(max_text_length, "max_text_length")
     if max_body_bytes is None:
@@ -324,41 +219,14 @@ def create_app(model, *, max_batch=DEFAULT_MAX_BATCH, max_text_length=DEFAULT_MA
     if max_concurrency is None:
         max_concurrency = os.cpu_count() or 1
     _check_positive(max_concurrency, "max_concurrency")
+    return {"max_batch": max_batch, "max_text_length": max_text_length,
+            "max_body_bytes": max_body_bytes, "max_concurrency": max_concurrency}
 
-    estimator, manifest = _load(model, trusted)
-    predictor = Predictor(estimator, manifest.get("label_names"))
-    names = predictor.label_names
-    n_labels = len(names)
-    thresholds = manifest.get("thresholds") or {}
-    prob_thresholds = thresholds.get("probability")
-    limiter = anyio.CapacityLimiter(max_concurrency)
-    started = time.time()
-    max_threshold = 1.0 if predictor.score_kind == "probability" else None
 
-    from typing import Annotated
-
-    class PredictRequest(pydantic.BaseModel):
-        """Texts to classify, and optionally a decision rule."""
-
-        model_config = pydantic.ConfigDict(extra="forbid")
-        texts: list[pydantic.StrictStr] = pydantic.Field(
-            description=f"The texts to classify (at most {max_batch}, each at most "
-                        f"{max_text_length} characters).")
-        threshold: Annotated[float, pydantic.Field(
-            ge=0.0 if max_threshold else None, le=max_threshold, strict=True,
-            allow_inf_nan=False,
-            description="One probability threshold for every label, instead of the model's "
-                        "own (tuned) thresholds.")] | None = None
-        top_k: Annotated[int, pydantic.Field(
-            ge=1, strict=True, description="Keep the k best-scored labels of each text.")
-        ] | None = None
-
-    app = fastapi.FastAPI(
-        title="mlkit model server",
-        version=mlkit.__version__,
-        description=(f"Multi-label text classification with {n_labels} labels. "
-                     "POST /predict with {\"texts\": [...]}.")
-    )
+def _add_error_handlers(app):
+    """Every error as one JSON shape: ``{"error": code, "message": ..., "detail"?}``."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation_error(request, exc):
@@ -378,6 +246,31 @@ def create_app(model, *, max_batch=DEFAULT_MAX_BATCH, max_text_length=DEFAULT_MA
         return _error(500, "internal_error",
                       f"The model failed on this request ({type(exc).__name__}).")
 
+
+def _label_thresholds(predictor):
+    """Each label's decision threshold in the units of the served scores, or None.
+
+    Taken from the model's ThresholdTuner itself (never from the manifest beside it).
+    """
+    tuner = find_threshold_tuner(predictor.estimator)
+    if tuner is None or not hasattr(tuner, "thresholds_"):
+        return None
+    if predictor.score_kind == "probability":
+        values = tuner.proba_thresholds_
+    else:
+        values = tuner.thresholds_
+    if values is None:
+        return None
+    return dict(zip(predictor.label_names, (float(v) for v in values), strict=True))
+
+
+def _add_info_routes(app, predictor, manifest, limits):
+    import mlkit
+
+    started = time.time()
+    n_labels = len(predictor.label_names)
+    thresholds = _label_thresholds(predictor)
+
     @app.get("/health")
     def health():
         """Liveness: the model is loaded and the server answers."""
@@ -386,64 +279,97 @@ def create_app(model, *, max_batch=DEFAULT_MAX_BATCH, max_text_length=DEFAULT_MA
     @app.get("/labels")
     def labels():
         """The label names, in score order, with their decision thresholds."""
-        return {
-            "labels": names,
-            "score_kind": predictor.score_kind,
-            "thresholds": None if prob_thresholds is None else dict(
-                zip(names, prob_thresholds, strict=True)),
-        }
+        return {"labels": predictor.label_names, "score_kind": predictor.score_kind,
+                "thresholds": thresholds}
 
     @app.get("/metadata")
     def metadata():
         """The model file's metadata (versions, training data, metrics, thresholds)."""
         out = dict(manifest)
-        out["server"] = {"max_batch": max_batch, "max_text_length": max_text_length,
-                         "max_body_bytes": max_body_bytes, "max_concurrency": max_concurrency,
-                         "mlkit_version": mlkit.__version__}
+        out["server"] = {**limits, "mlkit_version": mlkit.__version__}
         return out
+
+
+def _request_model(max_batch, max_text_length, score_kind):
+    """The pydantic model of a ``/predict`` request body."""
+    from typing import Annotated
+
+    pydantic = import_optional("pydantic", extra="serve", purpose="mlkit serve")
+    max_threshold = 1.0 if score_kind == "probability" else None
+
+    class PredictRequest(pydantic.BaseModel):
+        """Texts to classify, and optionally a decision rule."""
+
+        model_config = pydantic.ConfigDict(extra="forbid")
+        texts: list[pydantic.StrictStr] = pydantic.Field(
+            description=f"The texts to classify (at most {max_batch}, each at most "
+                        f"{max_text_length} characters).")
+        threshold: Annotated[float, pydantic.Field(
+            ge=0.0 if max_threshold else None, le=max_threshold, strict=True,
+            allow_inf_nan=False,
+            description="One probability threshold for every label, instead of the model's "
+                        "own (tuned) thresholds.")] | None = None
+        top_k: Annotated[int, pydantic.Field(
+            ge=1, strict=True, description="Keep the k best-scored labels of each text.")
+        ] | None = None
+
+    return PredictRequest
+
+
+def _oversized(texts, max_batch, max_text_length):
+    """The 413 error for a batch or a text over the limits, or None."""
+    if len(texts) > max_batch:
+        return _error(413, "batch_too_large",
+                      f"The request holds {len(texts)} texts; this server accepts at most "
+                      f"{max_batch} per request. Split the batch.")
+    for i, text in enumerate(texts):
+        if len(text) > max_text_length:
+            return _error(413, "text_too_long",
+                          f"texts[{i}] has {len(text):,} characters; this server accepts at "
+                          f"most {max_text_length:,} per text. Shorten or split it.")
+    return None
+
+
+def _add_predict_route(app, predictor, limits):
+    anyio = import_optional("anyio", extra="serve", purpose="mlkit serve")
+    max_batch, max_text_length = limits["max_batch"], limits["max_text_length"]
+    PredictRequest = _request_model(max_batch, max_text_length, predictor.score_kind)
+    limiter = anyio.CapacityLimiter(limits["max_concurrency"])
+    names = predictor.label_names
 
     @app.post("/predict")
     async def predict(request: PredictRequest):
         """Labels and scores per text."""
         texts = request.texts
-        if len(texts) > max_batch:
-            return _error(413, "batch_too_large",
-                          f"The request holds {len(texts)} texts; this server accepts at most "
-                          f"{max_batch} per request. Split the batch.")
-        for i, text in enumerate(texts):
-            if len(text) > max_text_length:
-                return _error(413, "text_too_long",
-                              f"texts[{i}] has {len(text):,} characters; this server accepts at "
-                              f"most {max_text_length:,} per text. Shorten or split it.")
-        top_k = request.top_k
-        if top_k is not None:
-            top_k = min(top_k, n_labels)
+        too_large = _oversized(texts, max_batch, max_text_length)
+        if too_large is not None:
+            return too_large
+        top_k = None if request.top_k is None else min(request.top_k, len(names))
+        rule = predictor.describe_rule(request.threshold, top_k)
         if not texts:
-            return {"predictions": [], "rule": predictor.describe_rule(request.threshold, top_k),
-                    "score_kind": predictor.score_kind}
+            return {"predictions": [], "rule": rule, "score_kind": predictor.score_kind}
         D, S = await anyio.to_thread.run_sync(
             lambda: predictor.predict(texts, threshold=request.threshold, top_k=top_k),
             limiter=limiter,
         )
-        predictions = []
-        for d, s in zip(D, S, strict=True):
-            predictions.append({
-                "labels": [names[j] for j in ranked_labels(d, s)],
-                "scores": {name: round(float(v), 6) for name, v in zip(names, s, strict=True)},
-            })
-        return {"predictions": predictions,
-                "rule": predictor.describe_rule(request.threshold, top_k),
-                "score_kind": predictor.score_kind}
-
-    return _BodyLimit(app, max_body_bytes) if max_body_bytes else app
+        predictions = [{
+            "labels": [names[j] for j in ranked_labels(d, s)],
+            "scores": {name: round(float(v), 6) for name, v in zip(names, s, strict=True)},
+        } for d, s in zip(D, S, strict=True)]
+        return {"predictions": predictions, "rule": rule, "score_kind": predictor.score_kind}
 
 
-def app_from_env():
+def app_from_env() -> Callable[..., Awaitable[None]]:
     """App factory for ``uvicorn --factory mlkit.serve:app_from_env`` (several workers).
 
     Reads ``MLKIT_MODEL`` (the model file), and optionally ``MLKIT_MAX_BATCH``,
     ``MLKIT_MAX_TEXT_LENGTH``, ``MLKIT_MAX_CONCURRENCY`` and ``MLKIT_TRUST_PICKLE=1``.
     ``mlkit serve --workers N`` uses it.
+
+    Returns
+    -------
+    app : ASGI application
+        As :func:`create_app` returns it.
     """
     path = os.environ.get("MLKIT_MODEL")
     if not path:
@@ -458,14 +384,24 @@ def app_from_env():
     )
 
 
-def serve(model, *, host="127.0.0.1", port=8000, max_batch=DEFAULT_MAX_BATCH,
-          max_text_length=DEFAULT_MAX_TEXT_LENGTH, max_concurrency=None, trusted=False,
-          log_level="info", access_log=True):
+def serve(
+    model: str | os.PathLike[str] | Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
+    max_concurrency: int | None = None,
+    trusted: bool | Sequence[str] = False,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
     """Serve a model over HTTP with uvicorn until interrupted.
 
     Parameters
     ----------
     model : str, os.PathLike or fitted estimator
+        A model file or a fitted estimator, as for :func:`create_app`.
     host : str, default="127.0.0.1"
         Loopback only by default; use ``"0.0.0.0"`` to accept connections
         from other machines (the server has no authentication).
@@ -473,10 +409,13 @@ def serve(model, *, host="127.0.0.1", port=8000, max_batch=DEFAULT_MAX_BATCH,
     max_batch, max_text_length, max_concurrency, trusted
         See :func:`create_app`.
     log_level : str, default="info"
+        uvicorn's log level.
     access_log : bool, default=True
+        Whether uvicorn logs every request.
     """
     uvicorn = import_optional("uvicorn", purpose="mlkit serve")
     app = create_app(model, max_batch=max_batch, max_text_length=max_text_length,
                      max_concurrency=max_concurrency, trusted=trusted)
+    logger.info("Starting the mlkit model server on http://%s:%d", host, port)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log,
                 timeout_graceful_shutdown=10)

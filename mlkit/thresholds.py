@@ -17,8 +17,14 @@ usable by anyone holding scores, from mlkit or elsewhere:
 * :func:`top_k_decisions` - the ``k`` best-scored labels of each row.
 """
 
+from __future__ import annotations
+
+import logging
 import numbers
+import time
 import warnings
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,16 +35,38 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._labels import check_label_matrix
-from ._outputs import dense_label_scores
-from .transforms._base import MultiLabelClassifierMixin
+from ._progress import VERBOSE_CONSTRAINT, progress_bar, show_progress
+from .base import (
+    HasMethods,
+    Interval,
+    MultiLabelClassifierMixin,
+    StrOptions,
+    fit_context,
+    has_method,
+    label_scores,
+    n_samples,
+    resolve_response_method,
+    route_fit_params,
+    single_child_router,
+    slice_fit_params,
+    take_rows,
+)
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+    from sklearn.model_selection import BaseCrossValidator
+    from sklearn.utils.metadata_routing import MetadataRouter
 
 __all__ = [
+    "SigmoidCalibrator",
     "ThresholdTuner",
     "apply_thresholds",
     "f1_optimal_thresholds",
     "global_threshold",
     "top_k_decisions",
 ]
+
+logger = logging.getLogger(__name__)
 
 _METRICS = ("f1_macro", "f1_micro", "f1_samples")
 _STRATEGIES = ("per_label", "global")
@@ -68,6 +96,20 @@ def _check_scores_and_labels(y_true, y_score):
     return Y, S
 
 
+def _check_weights(sample_weight, n):
+    """None, or float row weights of length ``n`` (finite, non-negative, some positive)."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight has shape {w.shape}; expected ({n},), one weight per "
+                         "row of y_true.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+        raise ValueError("sample_weight must hold finite, non-negative weights with at least "
+                         "one positive weight.")
+    return w
+
+
 def _cut_between(s_desc, k):
     """Threshold placing exactly the first ``k`` of the descending scores above it."""
     n = len(s_desc)
@@ -78,20 +120,31 @@ def _cut_between(s_desc, k):
     return 0.5 * (s_desc[k - 1] + s_desc[k])
 
 
-def _best_fbeta_cut(y, s, beta, prior_weight=0.0, prior_cut=None):
+def _best_fbeta_cut(y, s, beta, w=None):
     """Best F-beta threshold for one label.
 
     Returns (threshold, best F-beta, number of positives). Only cuts between
-    distinct scores are considered, so tied scores are never split.
+    distinct scores are considered, so tied scores are never split. With row
+    weights ``w`` the counts are weighted (an integer weight counts as that
+    many copies of the row; rows of weight 0 are left out).
     """
+    if w is not None:
+        keep = w > 0
+        y, s, w = y[keep], s[keep], w[keep]
     order = np.argsort(-s, kind="stable")
     s_desc = s[order]
     y_desc = y[order]
-    n_pos = int(y_desc.sum())
+    if w is None:
+        n_pos = int(y_desc.sum())
+        tp = np.cumsum(y_desc)
+        k = np.arange(1, len(s) + 1)
+    else:
+        w_desc = w[order]
+        n_pos = float((w_desc * y_desc).sum())
+        tp = np.cumsum(w_desc * y_desc)
+        k = np.cumsum(w_desc)
     if n_pos == 0:
         return np.nan, 0.0, 0
-    tp = np.cumsum(y_desc)
-    k = np.arange(1, len(s) + 1)
     b2 = beta * beta
     f = (1 + b2) * tp / (b2 * n_pos + k)
     # valid cuts: after position k-1 where the next score is strictly smaller
@@ -102,8 +155,17 @@ def _best_fbeta_cut(y, s, beta, prior_weight=0.0, prior_cut=None):
     return _cut_between(s_desc, best + 1), float(f_valid[best]), n_pos
 
 
-def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=2, shrinkage=0.0,
-                          min_f1=0.0, fallback=None):
+def f1_optimal_thresholds(
+    y_true: ArrayLike | sp.spmatrix,
+    y_score: ArrayLike,
+    *,
+    beta: float = 1.0,
+    min_positives: int = 2,
+    shrinkage: float = 0.0,
+    min_f1: float = 0.0,
+    fallback: float | None = None,
+    sample_weight: ArrayLike | None = None,
+) -> NDArray[np.float64]:
     """Per-label thresholds that maximize F-beta on held-out scores.
 
     For each label the scores are sorted and every cut between two distinct
@@ -135,6 +197,9 @@ def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=2, shrinka
     fallback : float or None, default=None
         Threshold for rare labels and target of the shrinkage. None uses
         :func:`global_threshold` on the same scores (micro-F1).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights: F-beta and the numbers of positives are weighted, so an
+        integer weight counts as that many copies of the row.
 
     Returns
     -------
@@ -150,23 +215,25 @@ def f1_optimal_thresholds(y_true, y_score, *, beta=1.0, min_positives=2, shrinka
     array([0.5, 0.5])
     """
     return _f1_optimal_thresholds(y_true, y_score, beta=beta, min_positives=min_positives,
-                                  shrinkage=shrinkage, min_f1=min_f1, fallback=fallback)[0]
+                                  shrinkage=shrinkage, min_f1=min_f1, fallback=fallback,
+                                  sample_weight=sample_weight)[0]
 
 
 def _f1_optimal_thresholds(y_true, y_score, *, beta, min_positives, shrinkage, min_f1,
-                           fallback):
+                           fallback, sample_weight=None):
     """:func:`f1_optimal_thresholds` plus the mask of labels that were tuned."""
     Y, S = _check_scores_and_labels(y_true, y_score)
+    w = _check_weights(sample_weight, Y.shape[0])
     _check_nonneg(min_positives, "min_positives")
     _check_nonneg(shrinkage, "shrinkage")
     _check_nonneg(min_f1, "min_f1")
     if fallback is None:
-        fallback = global_threshold(Y, S, metric="f1_micro", beta=beta)
+        fallback = global_threshold(Y, S, metric="f1_micro", beta=beta, sample_weight=w)
     fallback = float(fallback)
     thresholds = np.full(Y.shape[1], fallback)
     tuned = np.zeros(Y.shape[1], dtype=bool)
     for j in range(Y.shape[1]):
-        t, best, n_pos = _best_fbeta_cut(Y[:, j], S[:, j], beta)
+        t, best, n_pos = _best_fbeta_cut(Y[:, j], S[:, j], beta, w)
         if n_pos == 0 or n_pos < min_positives or best < min_f1 or not np.isfinite(t):
             continue
         thresholds[j] = (n_pos * t + shrinkage * fallback) / (n_pos + shrinkage)
@@ -186,18 +253,20 @@ def _fbeta_counts(tp, fp, fn, beta):
         return np.where(denom > 0, (1 + b2) * tp / np.where(denom > 0, denom, 1), 0.0)
 
 
-def _decisions_metric(Y, D, metric, beta=1.0):
-    tp = (Y & D).sum(axis=0).astype(float)
-    fp = ((1 - Y) & D).sum(axis=0).astype(float)
-    fn = (Y & (1 - D)).sum(axis=0).astype(float)
+def _decisions_metric(Y, D, metric, beta=1.0, w=None):
+    """micro-, macro- or samples-F-beta of boolean decisions ``D`` (rows weighted by ``w``)."""
+    ww = np.ones(Y.shape[0]) if w is None else w
+    TP, FP, FN = Y & D, ~Y & D, Y & ~D
+    if metric == "samples":
+        metric = "f1_samples"
+    if metric == "f1_samples":
+        f = _fbeta_counts(TP.sum(axis=1).astype(float), FP.sum(axis=1).astype(float),
+                          FN.sum(axis=1).astype(float), beta)
+        return float(np.average(f, weights=ww))
+    tp, fp, fn = (ww @ M for M in (TP, FP, FN))
     if metric == "f1_micro":
         return float(_fbeta_counts(tp.sum(), fp.sum(), fn.sum(), beta))
-    if metric == "f1_macro":
-        return float(np.mean(_fbeta_counts(tp, fp, fn, beta)))
-    tp_r = (Y & D).sum(axis=1).astype(float)
-    fp_r = ((1 - Y) & D).sum(axis=1).astype(float)
-    fn_r = (Y & (1 - D)).sum(axis=1).astype(float)
-    return float(np.mean(_fbeta_counts(tp_r, fp_r, fn_r, beta)))
+    return float(np.mean(_fbeta_counts(tp, fp, fn, beta)))
 
 
 def _check_metric(metric):
@@ -205,7 +274,15 @@ def _check_metric(metric):
         raise ValueError(f"metric={metric!r} is not supported; use one of {_METRICS}.")
 
 
-def global_threshold(y_true, y_score, *, metric="f1_micro", beta=1.0, n_candidates=256):
+def global_threshold(
+    y_true: ArrayLike | sp.spmatrix,
+    y_score: ArrayLike,
+    *,
+    metric: str = "f1_micro",
+    beta: float = 1.0,
+    n_candidates: int = 256,
+    sample_weight: ArrayLike | None = None,
+) -> float:
     """One threshold for every label, chosen to maximize a multi-label F-score.
 
     Parameters
@@ -217,6 +294,8 @@ def global_threshold(y_true, y_score, *, metric="f1_micro", beta=1.0, n_candidat
     n_candidates : int, default=256
         For ``"f1_macro"`` and ``"f1_samples"``, the number of candidate
         thresholds (score quantiles) tried. ``"f1_micro"`` is solved exactly.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights (an integer weight counts as that many copies of the row).
 
     Returns
     -------
@@ -232,11 +311,16 @@ def global_threshold(y_true, y_score, *, metric="f1_micro", beta=1.0, n_candidat
     0.5
     """
     Y, S = _check_scores_and_labels(y_true, y_score)
+    w = _check_weights(sample_weight, Y.shape[0])
     _check_metric(metric)
+    if w is not None:
+        keep = w > 0
+        Y, S, w = Y[keep], S[keep], w[keep]
     if Y.sum() == 0:  # nothing to find: predict nothing
         return float(S.max() + max(1.0, abs(S.max())) * 1e-6)
     if metric == "f1_micro":
-        t, _, _ = _best_fbeta_cut(Y.ravel(), S.ravel(), beta)
+        t, _, _ = _best_fbeta_cut(Y.ravel(), S.ravel(), beta,
+                                  None if w is None else np.repeat(w, Y.shape[1]))
         return float(t)
     flat = np.unique(S.ravel())
     if flat.size > n_candidates:
@@ -249,13 +333,13 @@ def global_threshold(y_true, y_score, *, metric="f1_micro", beta=1.0, n_candidat
     Yb = Y.astype(bool)
     best_t, best_v = cands[0], -1.0
     for t in cands:
-        v = _decisions_metric(Yb, S > t, metric, beta)
-        if v > best_v:
+        v = _decisions_metric(Yb, S > t, metric, beta, w)
+        if v >= best_v:  # among equally good cuts the highest, as for f1_micro
             best_t, best_v = t, v
     return float(best_t)
 
 
-def top_k_decisions(y_score, k):
+def top_k_decisions(y_score: ArrayLike, k: int) -> NDArray[np.int64]:
     """Set the ``k`` highest-scored labels of every row.
 
     Parameters
@@ -285,7 +369,8 @@ def top_k_decisions(y_score, k):
     return out
 
 
-def apply_thresholds(y_score, thresholds, *, at_least_one=False, top_k=None):
+def apply_thresholds(y_score: ArrayLike, thresholds: float | ArrayLike, *,
+                     at_least_one: bool = False, top_k: int | None = None) -> NDArray[np.int64]:
     """Turn scores into 0/1 decisions.
 
     Parameters
@@ -320,6 +405,11 @@ def apply_thresholds(y_score, thresholds, *, at_least_one=False, top_k=None):
             f"thresholds has shape {t.shape} but y_score has {S.shape[1]} label columns; give "
             "one threshold per label or a single number."
         )
+    if np.isnan(t).any():
+        raise ValueError(
+            f"thresholds contains NaN (label columns {np.flatnonzero(np.isnan(t)).tolist()}); "
+            "give a number for every label."
+        )
     margin = S - t
     D = (margin > 0).astype(np.int64)
     if top_k is not None:
@@ -333,35 +423,42 @@ def apply_thresholds(y_score, thresholds, *, at_least_one=False, top_k=None):
     return D
 
 
-def _platt_fit(Y, S, max_iter=100):
+def _platt_fit(Y, S, max_iter=100, w=None):
     """One sigmoid per label, ``P = 1 / (1 + exp(-(a * z + b)))`` on standardized scores.
 
     Platt (1999) with his smoothed targets, solved for all labels at once by
     Newton's method with step halving. Returns an array of shape (n_labels, 4):
-    a, b, and the mean and scale used to standardize the scores.
+    a, b, and the mean and scale used to standardize the scores. Row weights
+    ``w`` weigh the loss, the counts and the standardization (an integer
+    weight counts as that many copies of the row).
     """
     Y = np.asarray(Y, dtype=np.float64)
     S = np.asarray(S, dtype=np.float64)
-    n, L = S.shape
-    mu = S.mean(axis=0)
-    sd = S.std(axis=0)
-    sd[sd == 0] = 1.0
+    w = np.ones(S.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    W1 = w[:, None]
+    L = S.shape[1]
+    n = w.sum()
+    mu = w @ S / n
+    sd = np.sqrt(w @ (S - mu) ** 2 / n)
+    # (numerically) constant scores carry no signal: the label gets its base rate below
+    const = sd <= 1e-12 * np.maximum(1.0, np.abs(mu))
+    sd[const] = 1.0
     Z = (S - mu) / sd
-    n_pos = Y.sum(axis=0)
+    n_pos = w @ Y
     T = np.where(Y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n - n_pos + 2))
     a = np.ones(L)
     b = np.log((n_pos + 1) / (n - n_pos + 1))
 
     def loss(a, b):
         F = Z * a + b
-        return (np.logaddexp(0, F) - T * F).sum(axis=0)
+        return (W1 * (np.logaddexp(0, F) - T * F)).sum(axis=0)
 
     current = loss(a, b)
     for _ in range(max_iter):
         F = Z * a + b
         P = 0.5 * (1 + np.tanh(0.5 * F))
-        G = P - T
-        W = P * (1 - P) + 1e-12
+        G = W1 * (P - T)
+        W = W1 * (P * (1 - P) + 1e-12)
         ga, gb = (G * Z).sum(axis=0), G.sum(axis=0)
         haa, hab, hbb = (W * Z * Z).sum(axis=0) + 1e-9, (W * Z).sum(axis=0), W.sum(axis=0) + 1e-9
         det = haa * hbb - hab * hab
@@ -381,16 +478,108 @@ def _platt_fit(Y, S, max_iter=100):
             break
     # a decreasing sigmoid means the scores carry no usable signal for that label
     # (e.g. too few positives): predict its smoothed base rate instead
-    flat = a < 0
+    flat = (a < 0) | const
     a[flat] = 0.0
     b[flat] = np.log((n_pos[flat] + 1) / (n - n_pos[flat] + 1))
     return np.column_stack([a, b, mu, sd])
 
 
-def _platt_transform(S, calibration):
-    a, b, mu, sd = calibration.T
-    F = (np.asarray(S, dtype=np.float64) - mu) / sd * a + b
-    return 0.5 * (1 + np.tanh(0.5 * F))
+class SigmoidCalibrator(BaseEstimator):
+    """One sigmoid per label mapping scores to probabilities (Platt scaling).
+
+    ``P = 1 / (1 + exp(-(a * z + b)))`` on the standardized scores
+    ``z = (s - mean) / scale`` of each label, fitted with Platt's smoothed
+    targets. A label whose fitted slope would be negative (its scores carry
+    no usable signal, e.g. too few positives) gets its smoothed base rate.
+    :class:`ThresholdTuner` fits one on the held-out decision values of an
+    estimator without ``predict_proba``; it is an estimator of its own so
+    that every client (the command line, the server, the audit) uses the
+    same fitted object instead of re-applying its parameters.
+
+    Parameters
+    ----------
+    max_iter : int, default=100
+        Newton iterations.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_labels,)
+        Slopes ``a`` (on standardized scores).
+    intercept_ : ndarray of shape (n_labels,)
+        Intercepts ``b``.
+    mean_ : ndarray of shape (n_labels,)
+    scale_ : ndarray of shape (n_labels,)
+        The standardization of each label's scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlkit.thresholds import SigmoidCalibrator
+    >>> s = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> y = np.array([[0], [0], [1], [1]])
+    >>> cal = SigmoidCalibrator().fit(s, y)
+    >>> bool(cal.predict(s)[0, 0] < 0.5 < cal.predict(s)[3, 0])
+    True
+    """
+
+    _parameter_constraints = {"max_iter": [Interval(numbers.Integral, 1, None, closed="left")]}
+
+    def __init__(self, max_iter: int = 100) -> None:
+        self.max_iter = max_iter
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, S: ArrayLike, Y: ArrayLike | sp.spmatrix,
+            sample_weight: ArrayLike | None = None) -> SigmoidCalibrator:
+        """Fit one sigmoid per label column.
+
+        Parameters
+        ----------
+        S : array-like of shape (n_samples, n_labels)
+            Held-out scores.
+        Y : array-like or sparse matrix of shape (n_samples, n_labels)
+            0/1 labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights (an integer weight counts as that many copies).
+
+        Returns
+        -------
+        self : SigmoidCalibrator
+        """
+        Y, S = _check_scores_and_labels(Y, S)
+        w = _check_weights(sample_weight, Y.shape[0])
+        params = _platt_fit(Y, S, max_iter=self.max_iter, w=w)
+        self.coef_, self.intercept_, self.mean_, self.scale_ = (
+            np.ascontiguousarray(c) for c in params.T)
+        return self
+
+    def predict(self, S: ArrayLike) -> NDArray[np.float64]:
+        """Probabilities of shape ``(n_samples, n_labels)`` for scores ``S``.
+
+        Parameters
+        ----------
+        S : array-like of shape (n_samples, n_labels)
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_labels)
+        """
+        check_is_fitted(self, "coef_")
+        S = _as_scores(S, "S")
+        if S.shape[1] != self.coef_.shape[0]:
+            raise ValueError(
+                f"S has {S.shape[1]} label columns but the calibrator was fitted on "
+                f"{self.coef_.shape[0]}."
+            )
+        F = (S - self.mean_) / self.scale_ * self.coef_ + self.intercept_
+        return 0.5 * (1 + np.tanh(0.5 * F))
+
+    @classmethod
+    def _from_legacy(cls, calibration):
+        """A fitted calibrator from the ``(n_labels, 4)`` array older model files hold."""
+        cal = cls()
+        cal.coef_, cal.intercept_, cal.mean_, cal.scale_ = (
+            np.ascontiguousarray(c, dtype=np.float64) for c in np.asarray(calibration).T)
+        return cal
 
 
 # --------------------------------------------------------------------------
@@ -398,68 +587,28 @@ def _platt_transform(S, calibration):
 # --------------------------------------------------------------------------
 
 
-def _has_method(estimator, name):
-    """Whether ``estimator`` offers ``name``; looks inside scikit-multilearn wrappers,
-    whose ``predict_proba`` exists whatever their base classifier offers."""
-    if not hasattr(estimator, name):
-        return False
-    module = type(estimator).__module__ or ""
-    inner = getattr(estimator, "classifier", None)
-    if module.startswith("skmultilearn") and inner is not None:
-        inner_name = "predict_proba" if name == "predict_proba" else name
-        return hasattr(inner, inner_name)
-    return True
-
-
 def _response_method(estimator, response_method):
+    """The tuner's scoring method: ``"auto"`` prefers decision values (finer than
+    probabilities squashed near 0 and 1), through the one resolver of :mod:`mlkit.base`."""
     if response_method == "auto":
-        for name in ("decision_function", "predict_proba"):
-            if _has_method(estimator, name):
-                return name
-        raise TypeError(
-            f"{type(estimator).__name__} has neither decision_function nor predict_proba; "
-            "ThresholdTuner needs scores to threshold."
-        )
-    if response_method not in ("decision_function", "predict_proba"):
-        raise ValueError(
-            f"response_method={response_method!r} is not supported; use 'auto', "
-            "'decision_function' or 'predict_proba'."
-        )
-    if not _has_method(estimator, response_method):
-        raise TypeError(
-            f"{type(estimator).__name__} has no {response_method}; choose "
-            "response_method='auto' or another estimator."
-        )
-    return response_method
+        response_method = ["decision_function", "predict_proba"]
+    return resolve_response_method(estimator, response_method)
 
 
 def _scores(estimator, X, method):
-    return dense_label_scores(getattr(estimator, method)(X), estimator)
+    return label_scores(estimator, X, method)[0]
 
 
 def _fit_fold(estimator, X, Y, train, test, method, fit_params, keep=False):
+    """(test rows, their scores, the fitted clone if ``keep``, seconds taken)."""
+    start = time.perf_counter()
     est = clone(estimator)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*single class in the training data.*")
-        est.fit(_take(X, train), _take(Y, train), **fit_params)
-    return test, _scores(est, _take(X, test), method), (est if keep else None)
-
-
-def _take(X, idx):
-    if hasattr(X, "iloc"):
-        return X.iloc[idx]
-    if sp.issparse(X) or isinstance(X, np.ndarray):
-        return X[idx]
-    return [X[i] for i in idx]
-
-
-def _n_samples(X):
-    if hasattr(X, "shape"):
-        return X.shape[0]
-    try:
-        return len(X)
-    except TypeError:
-        return np.asarray(X).shape[0]
+        est.fit(take_rows(X, train), take_rows(Y, train),
+                **slice_fit_params(fit_params, train, n_samples(X)))
+    scores = _scores(est, take_rows(X, test), method)
+    return test, scores, (est if keep else None), time.perf_counter() - start
 
 
 def _indexable(X):
@@ -535,6 +684,10 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         fine-tuned transformer), at the cost of the held-out rows never
         being trained on. The thresholds then belong to exactly the model
         that predicts. Ignored with ``cv="prefit"``.
+    verbose : bool, int or "auto", default=False
+        Show a progress bar of the fits (one per fold, and the refit) on
+        standard error. ``"auto"``: only when standard error is a terminal.
+        The command line and ``make demo`` turn it on.
 
     Attributes
     ----------
@@ -552,10 +705,16 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         best held-out F1 below ``min_f1``) use ``global_threshold_``.
     oof_scores_ : ndarray of shape (n_samples, n_labels)
         The held-out scores thresholds were chosen on.
-    calibration_ : ndarray of shape (n_labels, 4) or None
+    calibrator_ : SigmoidCalibrator or None
         Per-label sigmoid (Platt scaling) fitted on the held-out decision
-        values, used by ``predict_proba`` when the estimator has no
-        ``predict_proba`` of its own; None otherwise.
+        values, used by ``predict_proba`` and :meth:`calibrate` when the
+        estimator has no ``predict_proba`` of its own; None otherwise.
+    proba_thresholds_ : ndarray of shape (n_labels,) or None
+        ``thresholds_`` in probability units: the same values when the
+        scores are probabilities, mapped through ``calibrator_`` otherwise;
+        None when the estimator's own probabilities are not a function of the
+        thresholded scores (decision values of an estimator that also has
+        ``predict_proba``). For display; decisions always use ``thresholds_``.
     cv_score_ : float
         ``metric`` of the thresholded held-out scores.
     response_method_ : str
@@ -572,11 +731,46 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
     (5,)
     >>> clf.predict(X[:2]).shape
     (2, 5)
+    >>> Y_pred, P = clf.predict_with_proba(X[:2])
+    >>> bool((Y_pred == clf.predict(X[:2])).all())
+    True
     """
 
-    def __init__(self, estimator, *, strategy="per_label", metric="f1_macro", cv=5,
-                 min_positives=2, shrinkage=1.0, min_f1=0.02, at_least_one="auto", top_k=None,
-                 response_method="auto", n_jobs=None, random_state=None, refit=True):
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"])],
+        "strategy": [StrOptions(set(_STRATEGIES))],
+        "metric": [StrOptions(set(_METRICS))],
+        "cv": ["cv_object", StrOptions({"prefit"}), Interval(numbers.Real, 0, 1, closed="neither")],
+        "min_positives": [Interval(numbers.Real, 0, None, closed="left")],
+        "shrinkage": [Interval(numbers.Real, 0, None, closed="left")],
+        "min_f1": [Interval(numbers.Real, 0, None, closed="left")],
+        "at_least_one": ["boolean", StrOptions({"auto"})],
+        "top_k": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "response_method": [StrOptions({"auto", "decision_function", "predict_proba"})],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+        "refit": ["boolean"],
+        "verbose": VERBOSE_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        estimator: Any,
+        *,
+        strategy: str = "per_label",
+        metric: str = "f1_macro",
+        cv: int | float | str | BaseCrossValidator | Iterable[Any] = 5,
+        min_positives: int = 2,
+        shrinkage: float = 1.0,
+        min_f1: float = 0.02,
+        at_least_one: bool | str = "auto",
+        top_k: int | None = None,
+        response_method: str | Sequence[str] = "auto",
+        n_jobs: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        refit: bool = True,
+        verbose: bool | int | str = False,
+    ) -> None:
         self.estimator = estimator
         self.strategy = strategy
         self.metric = metric
@@ -590,26 +784,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.refit = refit
-
-    def _check_params(self):
-        if self.strategy not in _STRATEGIES:
-            raise ValueError(
-                f"strategy={self.strategy!r} is not supported; use one of {_STRATEGIES}."
-            )
-        _check_metric(self.metric)
-        if self.at_least_one not in ("auto", True, False):
-            raise ValueError(
-                f"at_least_one={self.at_least_one!r} is not supported; use 'auto', True or False."
-            )
-        _check_nonneg(self.min_positives, "min_positives")
-        _check_nonneg(self.shrinkage, "shrinkage")
-        _check_nonneg(self.min_f1, "min_f1")
-        if self.top_k is not None and (
-            not isinstance(self.top_k, numbers.Integral) or self.top_k < 1
-        ):
-            raise ValueError(f"top_k must be a positive integer or None; got {self.top_k!r}.")
-        if not isinstance(self.refit, (bool, np.bool_)):
-            raise ValueError(f"refit must be True or False; got {self.refit!r}.")
+        self.verbose = verbose
 
     def _splits(self, X, Y):
         from sklearn.model_selection import check_cv
@@ -618,10 +793,6 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
         cv = self.cv
         if isinstance(cv, numbers.Real) and not isinstance(cv, (bool, numbers.Integral)):
-            if not 0 < cv < 1:
-                raise ValueError(
-                    f"cv={cv!r}: a float cv is the held-out fraction and must be in (0, 1)."
-                )
             splitter = MultilabelStratifiedShuffleSplit(
                 n_splits=1, test_size=cv, random_state=self.random_state)
         elif isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
@@ -632,9 +803,24 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 random_state=check_random_state(self.random_state).randint(2**31 - 1))
         else:
             splitter = check_cv(cv)
-        return list(splitter.split(np.zeros((_n_samples(X), 1)), Y))
+        return list(splitter.split(np.zeros((n_samples(X), 1)), Y))
 
-    def fit(self, X, Y, **fit_params):
+    def get_metadata_routing(self) -> MetadataRouter:
+        """Routing of fit parameters: ``fit`` forwards them to ``estimator.fit``.
+
+        Used when scikit-learn's metadata routing is enabled
+        (``sklearn.set_config(enable_metadata_routing=True)``); request a
+        parameter with ``estimator.set_fit_request(sample_weight=True)``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return single_child_router(self, self.estimator)
+
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: ArrayLike | sp.spmatrix | Sequence[str], Y: ArrayLike | sp.spmatrix,
+            **fit_params: Any) -> ThresholdTuner:
         """Choose thresholds on held-out scores and fit the estimator.
 
         Parameters
@@ -645,71 +831,44 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         Y : array-like, sparse matrix, DataFrame or list of label collections
             Labels. With ``cv="prefit"``, the validation labels.
         **fit_params : dict
-            Passed to ``estimator.fit``.
+            Passed to ``estimator.fit`` (e.g. ``sample_weight``); parameters
+            with one value per row are sliced to each fold's training rows.
+            With metadata routing enabled, only the parameters the estimator
+            requested (``set_fit_request``) are passed. The ``sample_weight``
+            the estimator receives also weighs the choice of thresholds and
+            the calibration on the held-out rows (an integer weight counts as
+            that many copies of the row). With ``cv="prefit"`` nothing is
+            fitted: only ``sample_weight`` is accepted, for the thresholds.
 
         Returns
         -------
         self : object
         """
-        self._check_params()
         if isinstance(X, str):
             raise TypeError(
                 "ThresholdTuner expects a collection of samples; a single string was received. "
                 "Wrap it in a list: [text]."
             )
         X = _indexable(X)
-        Y, names = check_label_matrix(Y, n_samples=_n_samples(X))
+        Y, names = check_label_matrix(Y, n_samples=n_samples(X))
         Yd = Y.toarray() if sp.issparse(Y) else Y
-        prefit = isinstance(self.cv, str) and self.cv == "prefit"
-        if isinstance(self.cv, str) and not prefit:
-            raise ValueError(f"cv={self.cv!r} is not supported; use an int, a float, a splitter "
-                             "or 'prefit'.")
-        if prefit:
-            try:
-                check_is_fitted(self.estimator)
-            except NotFittedError:
-                raise NotFittedError(
-                    "cv='prefit' needs an already fitted estimator; fit it first or use an int cv."
-                ) from None
-            self.estimator_ = self.estimator
-            method = _response_method(self.estimator_, self.response_method)
-            oof = _scores(self.estimator_, X, method)
-            fitted_names = getattr(self.estimator_, "classes_", None)
-            if names is None and fitted_names is not None and len(fitted_names) == Y.shape[1]:
-                names = np.asarray(fitted_names)
-        else:
-            method = _response_method(self.estimator, self.response_method)
-            from sklearn.utils.parallel import Parallel, delayed
-
-            splits = self._splits(X, Yd)
-            if not self.refit and len(splits) != 1:
+        if isinstance(self.cv, str) and self.cv == "prefit":
+            # nothing is fitted: only row weights make sense, and they weigh the thresholds
+            unused = sorted(set(fit_params) - {"sample_weight"})
+            if unused:
                 raise ValueError(
-                    f"refit=False keeps the model of a single held-out split, but cv={self.cv!r} "
-                    f"gives {len(splits)} splits; use a float cv (e.g. cv=0.2, the held-out "
-                    "fraction) or refit=True."
+                    f"fit parameters {unused} are not used with cv='prefit' (the estimator is "
+                    "not refitted); pass them to the estimator's own fit."
                 )
-            results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_fold)(self.estimator, X, Y, train, test, method, fit_params,
-                                   keep=not self.refit)
-                for train, test in splits
-            )
-            oof = np.full(Yd.shape, np.nan)
-            for test, scores, _ in results:
-                if scores.shape[1] != Yd.shape[1]:
-                    raise ValueError(
-                        f"{type(self.estimator).__name__} returned {scores.shape[1]} score "
-                        f"columns for {Yd.shape[1]} labels."
-                    )
-                oof[test] = scores
-            covered = ~np.isnan(oof).any(axis=1)
-            if not covered.any():
-                raise ValueError("cv produced no held-out samples; check the splitter.")
-            oof_rows = np.flatnonzero(covered)
-            if self.refit:
-                self.estimator_ = clone(self.estimator).fit(X, Y, **fit_params)
-            else:
-                self.estimator_ = results[0][2]
-            oof, Yd = oof[oof_rows], Yd[oof_rows]
+            weights = _check_weights(fit_params.get("sample_weight"), Yd.shape[0])
+            method, oof = self._prefit_scores(X)
+        else:
+            params = route_fit_params(self, fit_params)
+            # the weights the estimator trains with weigh the threshold choice too
+            weights = _check_weights(params.get("sample_weight"), Yd.shape[0])
+            method, oof, oof_rows = self._held_out_scores(X, Y, Yd, params)
+            Yd = Yd[oof_rows]
+            weights = None if weights is None else weights[oof_rows]
         if oof.shape != Yd.shape:
             raise ValueError(
                 f"The estimator returned scores of shape {oof.shape} for labels of shape "
@@ -717,8 +876,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             )
         self.response_method_ = method
         self.oof_scores_ = oof
-        self._tune(Yd, oof)
-        self._fit_calibration(Yd, oof)
+        self._tune(Yd, oof, weights)
+        self._fit_calibrator(Yd, oof, weights)
         if names is None:
             fitted_names = getattr(self.estimator_, "classes_", None)
             if fitted_names is not None and len(fitted_names) == Yd.shape[1]:
@@ -729,10 +888,81 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             self.n_features_in_ = self.estimator_.n_features_in_
         if hasattr(self.estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.estimator_.feature_names_in_
+        logger.debug(
+            "ThresholdTuner: %s thresholds on %d held-out rows from %s (at_least_one=%s, "
+            "cv %s=%.4f)", self.strategy, Yd.shape[0], method, self.at_least_one_,
+            self.metric, self.cv_score_)
         return self
 
-    def _tune(self, Y, S):
-        g = global_threshold(Y, S, metric=self.metric if self.strategy == "global" else "f1_micro")
+    def _prefit_scores(self, X):
+        """(method, scores) of the already fitted estimator on the validation rows."""
+        try:
+            check_is_fitted(self.estimator)
+        except NotFittedError:
+            raise NotFittedError(
+                "cv='prefit' needs an already fitted estimator; fit it first or use an int cv."
+            ) from None
+        self.estimator_ = self.estimator
+        method = _response_method(self.estimator_, self.response_method)
+        return method, _scores(self.estimator_, X, method)
+
+    def _held_out_scores(self, X, Y, Yd, params):
+        """(method, held-out scores, their rows): one fit per split (in parallel, with a
+        progress bar), then the refit on all rows (or the single split's model kept)."""
+        from sklearn.utils.parallel import Parallel, delayed
+
+        method = _response_method(self.estimator, self.response_method)
+        splits = self._splits(X, Yd)
+        if not self.refit and len(splits) != 1:
+            raise ValueError(
+                f"refit=False keeps the model of a single held-out split, but cv={self.cv!r} "
+                f"gives {len(splits)} splits; use a float cv (e.g. cv=0.2, the held-out "
+                "fraction) or refit=True."
+            )
+        bar = progress_bar(show_progress(self.verbose), total=len(splits) + int(self.refit),
+                           desc="ThresholdTuner", unit="fit", purpose="ThresholdTuner")
+        results = []
+        try:
+            for result in Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                    delayed(_fit_fold)(self.estimator, X, Y, train, test, method, params,
+                                       keep=not self.refit)
+                    for train, test in splits):
+                results.append(result)
+                logger.debug("ThresholdTuner: fold %d/%d fitted and scored on %d rows in "
+                             "%.2f s", len(results), len(splits), len(result[0]), result[3])
+                if bar is not None:
+                    bar.update()
+            if self.refit:
+                if bar is not None:
+                    bar.set_postfix_str("refit on all rows")
+                start = time.perf_counter()
+                self.estimator_ = clone(self.estimator).fit(X, Y, **params)
+                logger.debug("ThresholdTuner: refit on all %d rows in %.2f s", Yd.shape[0],
+                             time.perf_counter() - start)
+                if bar is not None:
+                    bar.update()
+            else:
+                self.estimator_ = results[0][2]
+        finally:
+            if bar is not None:
+                bar.close()
+        oof = np.full(Yd.shape, np.nan)
+        for test, scores, *_ in results:
+            if scores.shape[1] != Yd.shape[1]:
+                raise ValueError(
+                    f"{type(self.estimator).__name__} returned {scores.shape[1]} score "
+                    f"columns for {Yd.shape[1]} labels."
+                )
+            oof[test] = scores
+        covered = ~np.isnan(oof).any(axis=1)
+        if not covered.any():
+            raise ValueError("cv produced no held-out samples; check the splitter.")
+        oof_rows = np.flatnonzero(covered)
+        return method, oof[oof_rows], oof_rows
+
+    def _tune(self, Y, S, w=None):
+        g = global_threshold(Y, S, metric=self.metric if self.strategy == "global" else "f1_micro",
+                             sample_weight=w)
         self.global_threshold_ = g
         if self.strategy == "global":
             t = np.full(Y.shape[1], g)
@@ -740,48 +970,155 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         else:
             t, self.tuned_labels_ = _f1_optimal_thresholds(
                 Y, S, beta=1.0, min_positives=self.min_positives, shrinkage=self.shrinkage,
-                min_f1=self.min_f1, fallback=g)
+                min_f1=self.min_f1, fallback=g, sample_weight=w)
         self.thresholds_ = t
         Yb = Y.astype(bool)
         score_off = _decisions_metric(
-            Yb, apply_thresholds(S, t, top_k=self.top_k).astype(bool), self.metric)
+            Yb, apply_thresholds(S, t, top_k=self.top_k).astype(bool), self.metric, w=w)
         if self.at_least_one == "auto":
             score_on = _decisions_metric(
                 Yb, apply_thresholds(S, t, at_least_one=True, top_k=self.top_k).astype(bool),
-                self.metric)
+                self.metric, w=w)
             self.at_least_one_ = bool(score_on > score_off)
             self.cv_score_ = max(score_on, score_off)
         else:
             self.at_least_one_ = bool(self.at_least_one)
             self.cv_score_ = _decisions_metric(
                 Yb, apply_thresholds(S, t, at_least_one=self.at_least_one_,
-                                     top_k=self.top_k).astype(bool), self.metric)
+                                     top_k=self.top_k).astype(bool), self.metric, w=w)
 
-    def _fit_calibration(self, Y, S):
-        if self.response_method_ == "decision_function" and not _has_method(
+    def _fit_calibrator(self, Y, S, w=None):
+        if self.response_method_ == "decision_function" and not has_method(
                 self.estimator_, "predict_proba"):
-            self.calibration_ = _platt_fit(Y, S)
+            self.calibrator_ = SigmoidCalibrator().fit(S, Y, sample_weight=w)
         else:
-            self.calibration_ = None
+            self.calibrator_ = None
+        self.proba_thresholds_ = (
+            self.calibrate(self.thresholds_[None, :])[0] if self._scores_map_to_proba() else None)
 
-    def _tuned_scores(self, X):
+    def _calibrator(self):
+        cal = getattr(self, "calibrator_", None)
+        if cal is None and getattr(self, "calibration_", None) is not None:
+            cal = SigmoidCalibrator._from_legacy(self.calibration_)  # model files before 0.2
+        return cal
+
+    def _scores_map_to_proba(self):
+        return self.response_method_ == "predict_proba" or self._calibrator() is not None
+
+    def _check_samples(self, X):
         check_is_fitted(self, "thresholds_")
         if isinstance(X, str):
             raise TypeError(
                 "ThresholdTuner expects a collection of samples; a single string was received. "
                 "Wrap it in a list: [text]."
             )
-        return _scores(self.estimator_, _indexable(X), self.response_method_)
+        return _indexable(X)
 
-    def predict(self, X):
-        """Predict labels with the tuned thresholds.
+    def tuned_scores(self, X: ArrayLike | sp.spmatrix | Sequence[str]) -> NDArray[np.float64]:
+        """The scores the thresholds apply to: ``estimator_``'s ``response_method_`` output.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or list of str
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels)
+        """
+        X = self._check_samples(X)
+        return _scores(self.estimator_, X, self.response_method_)
+
+    def decide(self, scores: ArrayLike) -> NDArray[np.int64]:
+        """The tuned decision rule applied to scores from :meth:`tuned_scores`.
+
+        The one implementation of the rule - per-label thresholds, then
+        ``top_k``, then the at-least-one rule - that ``predict``, the command
+        line, the server and model files all use.
+
+        Parameters
+        ----------
+        scores : array-like of shape (n_samples, n_labels)
+            Scores in the units of ``response_method_``.
 
         Returns
         -------
         Y : ndarray of shape (n_samples, n_labels) of int
         """
-        return apply_thresholds(self._tuned_scores(X), self.thresholds_,
-                                at_least_one=self.at_least_one_, top_k=self.top_k)
+        check_is_fitted(self, "thresholds_")
+        return apply_thresholds(scores, self.thresholds_, at_least_one=self.at_least_one_,
+                                top_k=self.top_k)
+
+    def calibrate(self, scores: ArrayLike) -> NDArray[np.float64]:
+        """Probabilities for scores from :meth:`tuned_scores`, as ``predict_proba`` gives them.
+
+        The identity when the thresholded scores are probabilities; the fitted
+        ``calibrator_`` when they are decision values of an estimator without
+        ``predict_proba``.
+
+        Parameters
+        ----------
+        scores : array-like of shape (n_samples, n_labels)
+
+        Returns
+        -------
+        P : ndarray of shape (n_samples, n_labels)
+
+        Raises
+        ------
+        ValueError
+            When the thresholded scores are decision values of an estimator
+            with a ``predict_proba`` of its own (its probabilities are not a
+            function of the scores; call ``predict_proba`` instead).
+        """
+        check_is_fitted(self, "thresholds_")
+        if self.response_method_ == "predict_proba":
+            return _as_scores(scores, "scores")
+        cal = self._calibrator()
+        if cal is None:
+            raise ValueError(
+                "This ThresholdTuner thresholds decision values of an estimator that has its "
+                "own predict_proba; its probabilities are not a function of the scores. Call "
+                "predict_proba(X) instead."
+            )
+        return cal.predict(scores)
+
+    def predict_with_proba(
+        self, X: ArrayLike | sp.spmatrix | Sequence[str],
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Decisions and probabilities from one scoring pass where possible.
+
+        Equal to ``(predict(X), predict_proba(X))``; the estimator is asked
+        once for its scores unless it thresholds decision values and has a
+        ``predict_proba`` of its own.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or list of str
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels) of int
+        P : ndarray of shape (n_samples, n_labels)
+        """
+        X = self._check_samples(X)
+        S = _scores(self.estimator_, X, self.response_method_)
+        D = self.decide(S)
+        if self._scores_map_to_proba():
+            return D, self.calibrate(S)
+        return D, _scores(self.estimator_, X, "predict_proba")
+
+    def predict(self, X: ArrayLike | sp.spmatrix | Sequence[str]) -> NDArray[np.int64]:
+        """Predict labels with the tuned thresholds.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or list of str
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels) of int
+        """
+        return self.decide(self.tuned_scores(X))
 
     def _estimator_has(method):
         def check(self):
@@ -793,41 +1130,46 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
     def _has_proba(self):
         est = getattr(self, "estimator_", self.estimator)
-        if _has_method(est, "predict_proba"):
-            return True
-        return _has_method(est, "decision_function")
+        return has_method(est, "predict_proba") or has_method(est, "decision_function")
 
     @available_if(_has_proba)
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike | sp.spmatrix | Sequence[str]) -> NDArray[np.float64]:
         """Probability of each label.
 
         The estimator's own ``predict_proba`` when it has one. Otherwise
-        (e.g. ``LinearSVC``) the decision values are mapped through one
-        sigmoid per label fitted on the held-out scores (Platt scaling), so
-        the probabilities are calibrated on data the model did not train on.
-        Thresholds do not change them; ``predict`` uses the thresholds.
+        (e.g. ``LinearSVC``) the decision values are mapped through
+        ``calibrator_``, one sigmoid per label fitted on the held-out scores
+        (Platt scaling), so the probabilities are calibrated on data the model
+        did not train on. Thresholds do not change them; ``predict`` uses the
+        thresholds.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or list of str
 
         Returns
         -------
         P : ndarray of shape (n_samples, n_labels)
         """
-        check_is_fitted(self, "thresholds_")
-        X = _indexable(X)
-        if _has_method(self.estimator_, "predict_proba"):
+        X = self._check_samples(X)
+        if has_method(self.estimator_, "predict_proba"):
             return _scores(self.estimator_, X, "predict_proba")
-        return _platt_transform(_scores(self.estimator_, X, "decision_function"),
-                                self.calibration_)
+        return self.calibrate(_scores(self.estimator_, X, "decision_function"))
 
     @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike | sp.spmatrix | Sequence[str]) -> NDArray[np.float64]:
         """The estimator's decision values (thresholds do not change them).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or list of str
 
         Returns
         -------
         scores : ndarray of shape (n_samples, n_labels)
         """
-        check_is_fitted(self, "thresholds_")
-        return _scores(self.estimator_, _indexable(X), "decision_function")
+        X = self._check_samples(X)
+        return _scores(self.estimator_, X, "decision_function")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pandas")
-pytest.importorskip("skops")
 
 from mlkit.cli import main  # noqa: E402
 from mlkit.persistence import load_model, read_metadata  # noqa: E402
@@ -109,11 +108,30 @@ def test_train_jigsaw_with_no_layout_options(tmp_path, capsys, jigsaw_files):
     assert "\r" not in err  # no progress bar when stderr is not a terminal
     meta = read_metadata(path)
     assert meta["label_names"] == JIGSAW_LABELS
-    assert meta["serializer"] == "skops"
+    assert meta["serializer"] == "safe"
     assert meta["training_data"]["text_col"] == "comment_text"
     assert meta["training_data"]["label_cols"] == JIGSAW_LABELS
     assert 0 <= meta["metrics"]["out_of_fold"]["f1_micro"] <= 1
     assert meta["metadata"]["cv"] == 2
+
+
+def test_train_and_predict_one_label(tmp_path, capsys, jigsaw_files):
+    """One label is a multi-label problem with one column (it used to end in scikit-learn's
+    'Samplewise metrics are not available outside of multilabel classification')."""
+    path = tmp_path / "toxic.mlkit"
+    code, out, err = run(capsys, "train", jigsaw_files[0], "--label-cols", "toxic", "--cv", "2",
+                         "--holdout", "0.3", "-o", path)
+    assert code == 0, err
+    assert "1 wide 0/1 label columns" in err and "toxic 26" in err
+    meta = read_metadata(path)
+    assert meta["label_names"] == ["toxic"]
+    holdout = meta["metrics"]["holdout"]
+    assert holdout["f1_micro"] == pytest.approx(holdout["f1_macro"])  # one label: the same F1
+    assert np.isnan(holdout["lrap"])  # rankings between labels: undefined with one label
+    out_csv = tmp_path / "pred.csv"
+    code, _, err = run(capsys, "predict", path, jigsaw_files[1], "-o", out_csv)
+    assert code == 0, err
+    assert out_csv.read_text(encoding="utf-8").splitlines()[0].endswith("labels,score_toxic")
 
 
 def test_train_with_holdout(tmp_path, capsys, jigsaw_files):
@@ -480,7 +498,7 @@ def test_embeddings_model_trains_saves_safely_and_serves(tmp_path, capsys, monke
                          "--base-model", minilm, "--cv", "2", "-o", path)
     assert code == 0, err
     meta = read_metadata(path)
-    assert meta["serializer"] == "skops"  # the safe format, no pickle
+    assert meta["serializer"] == "safe"  # the safe format, no pickle
     assert "sentence-transformers" in meta["versions"] and "torch" in meta["versions"]
     code, out, err = run(capsys, "evaluate", path, jigsaw_files[1])
     assert code == 0, err

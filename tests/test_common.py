@@ -8,18 +8,31 @@ single-output ``(n_samples,)`` / ``(n_samples, 2)`` output shapes; those are lis
 with the precise reason and must fail (``xfail_strict=True``): a check that starts
 passing is reported, so the list stays exact.
 
-The text estimators (``TfidfFeaturizer`` and pipelines starting with it) take raw
-strings, which scikit-learn's checks do not generate; their contract is tested by hand
-in ``test_features.py`` and ``test_pipeline.py``.
+The text estimators (``TfidfFeaturizer``, ``SentenceEmbeddingFeaturizer``,
+``TransformerClassifier`` and pipelines starting with them) take raw strings, which
+scikit-learn's checks do not generate (``parametrize_with_checks`` skips them); their
+contract is tested by hand in ``test_features.py``, ``test_embeddings.py``,
+``test_transformer.py`` and ``test_pipeline.py``. scikit-learn's ``check_param_validation``
+(which ``parametrize_with_checks`` does not yield; scikit-learn runs it from its own
+test_common.py) validates before looking at X, so it runs here over every public
+estimator, text estimators included, without torch.
 """
 
 import pytest
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.svm import LinearSVC
 from sklearn.utils import get_tags
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from mlkit import BinaryRelevance, ClassifierChain, ClassifierChainEnsemble, ThresholdTuner
+from mlkit import (
+    BinaryRelevance,
+    ClassifierChain,
+    ClassifierChainEnsemble,
+    SentenceEmbeddingFeaturizer,
+    TfidfFeaturizer,
+    ThresholdTuner,
+    TransformerClassifier,
+)
 
 pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
@@ -125,3 +138,23 @@ def test_multilabel_tags(estimator):
     assert tags.target_tags.single_output is False
     assert tags.target_tags.required is True
     assert tags.input_tags.sparse is True
+
+
+# ---- parameter validation with scikit-learn's constraint system ------------------------
+
+PARAM_VALIDATION_ESTIMATORS = [
+    *ESTIMATORS,
+    TfidfFeaturizer(),
+    SentenceEmbeddingFeaturizer(),  # fails validation before loading any model
+    TransformerClassifier(),
+]
+
+
+@pytest.mark.parametrize(
+    "estimator", PARAM_VALIDATION_ESTIMATORS,
+    ids=lambda e: type(e).__name__)
+def test_check_param_validation(estimator):
+    # every parameter has a constraint, and a value of a bad type or out of range
+    # raises InvalidParameterError "The 'p' parameter of Est must be ... Got ... instead."
+    # from fit (and fit_transform) before anything else happens
+    check_param_validation(type(estimator).__name__, estimator)

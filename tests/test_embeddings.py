@@ -228,11 +228,38 @@ def test_layers_concatenate_mean_pooled_hidden_states(model_dir, fitted, data):
     assert len({feat._namespace(feat.model_fingerprint_),
                 every._namespace(every.model_fingerprint_),
                 last_two._namespace(last_two.model_fingerprint_)}) == 3
-    for bad, match in [(0, "must be >= 1"), (7, "has 6 transformer layers"),
+    for bad, match in [(0, r"'layers' parameter of SentenceEmbeddingFeaturizer must be None, "
+                           r"a str among \{'all'\}, an int in the range \[1, inf\).* Got 0"),
+                       (7, "has 6 transformer layers"),
                        ([1, 1], "names a layer twice"), ([7], "layer index 7 is out of range"),
-                       ("last", "layers='last' is not supported"), ([], "is not supported")]:
+                       ("last", "'layers' parameter .* Got 'last' instead"),
+                       ([], r"layers=\[\] is not supported; a list of layers must be a non-empty"),
+                       (["a"], "list of hidden-state indices"), (True, "layers=True is not")]:
         with pytest.raises(ValueError, match=match):
             SentenceEmbeddingFeaturizer(model_dir, layers=bad).fit(texts)
+
+
+# --------------------------------------------------------------------------
+# progress
+# --------------------------------------------------------------------------
+
+
+def test_progress_bar_only_when_verbose(fitted, data, capfd):
+    feat, _ = fitted
+    texts = [f"{t} [progress]" for t in data[2][:12]]
+    assert feat.verbose is False  # the library default: silent
+    capfd.readouterr()
+    clone(feat).fit(texts).transform(texts[:6])  # encodes 6 new texts
+    assert capfd.readouterr().err == ""
+    loud = clone(feat).set_params(verbose=True, batch_size=4)
+    loud.fit_transform(texts)  # 6 new texts (the others come from the cache)
+    err = capfd.readouterr().err
+    assert "Encoding: 100%" in err and "6/6" in err, err
+    loud.transform(texts)  # everything cached: no bar
+    assert capfd.readouterr().err == ""
+    # "auto" stays quiet on small inputs (and when stderr is not a terminal)
+    clone(feat).set_params(verbose="auto").fit().transform([f"{t} [auto]" for t in texts])
+    assert capfd.readouterr().err == ""
 
 
 # --------------------------------------------------------------------------
@@ -285,13 +312,24 @@ def test_bad_input_errors(model_dir, fitted, tmp_path):
         SentenceEmbeddingFeaturizer("someone/not-a-cached-model").fit()
     with pytest.raises(OSError, match="not a loadable model checkpoint"):
         SentenceEmbeddingFeaturizer(str(tmp_path)).fit()
-    with pytest.raises(ValueError, match="cache=42 is not supported"):
+    with pytest.raises(ValueError, match="'cache' parameter of SentenceEmbeddingFeaturizer "
+                                         "must be an instance of 'str'.* Got 42 instead"):
         SentenceEmbeddingFeaturizer(model_dir, cache=42).fit()
+    with pytest.raises(ValueError, match="cache='' is not supported; use 'memory'"):
+        SentenceEmbeddingFeaturizer(model_dir, cache="").fit()
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="is not a directory"):
         SentenceEmbeddingFeaturizer(model_dir, cache=tmp_path / "file").fit()
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"'batch_size' parameter of SentenceEmbeddingFeaturizer "
+                                         r"must be an int in the range \[1, inf\). Got 0"):
         SentenceEmbeddingFeaturizer(model_dir, batch_size=0).fit()
+    # parameters are checked in transform too (set_params after fit)
+    with pytest.raises(ValueError, match="'normalize' parameter"):
+        clone(feat).set_params(normalize="yes").fit().transform(["ok"])
+    with pytest.raises(ValueError, match="'normalize' parameter"):
+        clone(feat).fit().set_params(normalize="yes").transform(["ok"])
+    with pytest.raises(ValueError, match="model is an empty string"):
+        SentenceEmbeddingFeaturizer("").fit()
     with pytest.raises(ValueError, match="device='tpu' is not supported"):
         SentenceEmbeddingFeaturizer(model_dir, device="tpu").fit()
 

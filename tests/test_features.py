@@ -223,18 +223,46 @@ def test_two_column_dataframe_is_rejected(fitted, texts):
 @pytest.mark.parametrize(
     "params, docs, match",
     [
+        # the one rule between parameters, which the constraints cannot express
         ({"word_ngram_range": None, "char_ngram_range": None}, None,
          "both None; enable at least one block"),
-        ({"char_ngram_range": "yes"}, None, "char_ngram_range='yes' is not supported"),
-        ({"char_ngram_range": (2, 3), "char_weight": 0}, None,
-         "char_weight must be a positive number; got 0"),
         ({}, ["one", "two"], r"no terms to keep in 2 text\(s\).*lower min_df \(e\.g\. min_df=1\)"),
+        # the n-gram ranges' contents are checked by TfidfVectorizer
+        ({"word_ngram_range": (2, 1)}, None, r"Invalid value for ngram_range=\(2, 1\)"),
     ],
-    ids=["no-block", "char-auto-typo", "char-weight", "no-terms"],
+    ids=["no-block", "no-terms", "reversed-range"],
 )
 def test_bad_parameters_are_rejected_clearly(params, docs, match, texts):
     with pytest.raises(ValueError, match=match):
         TfidfFeaturizer(**params).fit(docs if docs is not None else texts)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"char_ngram_range": "yes"},
+         r"'char_ngram_range' parameter of TfidfFeaturizer must be an instance of 'tuple', "
+         r"a str among \{'auto'\} or None. Got 'yes' instead"),
+        ({"char_ngram_range": (2, 3), "char_weight": 0},
+         r"'char_weight' parameter of TfidfFeaturizer must be a float in the range "
+         r"\(0.0, inf\). Got 0 instead"),
+        ({"auto_char_max_length": "long"}, "'auto_char_max_length' parameter"),
+        ({"min_df": 1.5}, r"'min_df' parameter of TfidfFeaturizer must be a float in the "
+                          r"range \[0.0, 1.0\] or an int in the range \[1, inf\)"),
+        ({"min_df": 0}, "'min_df' parameter of TfidfFeaturizer"),
+        ({"norm": "l3"}, "'norm' parameter of TfidfFeaturizer must be a str among"),
+        ({"word_ngram_range": [1, 2]}, "'word_ngram_range' parameter of TfidfFeaturizer must "
+                                       "be an instance of 'tuple' or None"),
+    ],
+    ids=["char-auto-typo", "char-weight", "auto-length", "min-df-fraction", "min-df-zero",
+         "norm", "range-list"],
+)
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_parameters_are_validated_by_constraints(params, match, method, texts):
+    # scikit-learn's InvalidParameterError (a ValueError and a TypeError), before any work
+    with pytest.raises(ValueError, match=match) as info:
+        getattr(TfidfFeaturizer(**params), method)(texts)
+    assert type(info.value).__name__ == "InvalidParameterError"
 
 
 def test_auto_char_ngrams_follow_text_length(texts):

@@ -243,8 +243,10 @@ def test_iter_batches_error_in_a_later_batch_names_the_line(tmp_path):
 def test_iter_batches_undecodable_bytes(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(b"text\n" + b"ok\n" * 5 + "caf\u00e9\n".encode("latin-1"))
-    with pytest.raises(DataError, match=r"not valid utf-8 text: byte 0xe9.*--encoding latin-1"):
+    with pytest.raises(DataError, match=r"not valid utf-8 text: byte 0xe9.*encoding= \(e\.g\. "
+                                        r"latin-1\)") as info:
         list(iter_batches(path, batch_size=2))
+    assert info.value.param == "encoding"
 
 
 # --------------------------------------------------------------------------
@@ -355,7 +357,7 @@ def test_undecodable_bytes_name_line_and_fix(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("text,a\nok,1\ncaf\u00e9,0\n".encode("latin-1"))
     with pytest.raises(DataError, match=r"not valid utf-8 text: byte 0xe9 at line 3 .*"
-                                         r"--encoding latin-1"):
+                                         r"encoding= \(e\.g\. latin-1\)"):
         read_dataset(path)
     assert read_dataset(path, encoding="latin-1").texts == ["ok", "caf\u00e9"]
 
@@ -367,22 +369,24 @@ def test_unknown_encoding(tmp_path):
 
 
 def test_unknown_column_lists_the_available_ones(jigsaw_csv):
-    with pytest.raises(DataError, match=r"no column 'coment_text' \(--text-col\); its columns "
+    with pytest.raises(DataError, match=r"no column 'coment_text' \(text_col=\); its columns "
                                         r"are: id, comment_text, toxic.*Did you mean "
-                                        r"'comment_text'\?"):
+                                        r"'comment_text'\?") as info:
         read_dataset(jigsaw_csv, text_col="coment_text")
-    with pytest.raises(DataError, match=r"no column 'rude' \(--label-cols\)"):
+    assert info.value.param == "text_col"
+    with pytest.raises(DataError, match=r"no column 'rude' \(label_cols=\)") as info:
         read_dataset(jigsaw_csv, label_cols=["toxic", "rude"])
-    with pytest.raises(DataError, match=r"no column 'tags' \(--labels-col\)"):
+    assert info.value.param == "label_cols"
+    with pytest.raises(DataError, match=r"no column 'tags' \(labels_col=\)"):
         read_dataset(jigsaw_csv, labels_col="tags")
 
 
 def test_label_values_other_than_0_and_1(tmp_path):
     rows = "".join(f"text {i},{i % 2},0\n" for i in range(40))
-    path = _write(tmp_path / "bad.csv", "text,a,b\n" + rows + "oops,2,0\nmore,yes,1\n")
+    path = _write(tmp_path / "bad.csv", "text,a,b\n" + rows + "oops,2,0\nmore,maybe,1\n")
     # auto-detected: the column is almost all 0/1, so it is a label column with bad values
     with pytest.raises(DataError, match=r"label column 'a' holds values other than 0 and 1: "
-                                        r"'2' in row 41, 'yes' in row 42"):
+                                        r"'2' in row 41, 'maybe' in row 42"):
         read_dataset(path)
     with pytest.raises(DataError, match="holds values other than 0 and 1"):
         read_dataset(path, label_cols="a,b")
@@ -396,14 +400,15 @@ def test_missing_label_values(tmp_path):
 
 def test_no_label_columns(tmp_path):
     path = _write(tmp_path / "n.csv", "text,source\nhello,web\nbye,mail\n")
-    with pytest.raises(DataError, match=r"found no label columns.*--label-cols a,b,c.*"
-                                        r"--labels-col"):
+    with pytest.raises(DataError, match=r"found no label columns.*label_cols= .*"
+                                        r"labels_col=") as info:
         read_dataset(path)
+    assert info.value.params == ("label_cols", "labels_col", "sep")
 
 
 def test_no_text_column(tmp_path):
     path = _write(tmp_path / "n.csv", "a,b\n1,0\n0,1\n")
-    with pytest.raises(DataError, match="found no text column.*--text-col"):
+    with pytest.raises(DataError, match="found no text column.*text_col="):
         read_dataset(path)
 
 
@@ -429,7 +434,7 @@ def test_malformed_jsonl(tmp_path):
 
 
 def test_both_label_options(jigsaw_csv):
-    with pytest.raises(DataError, match="either --label-cols .* or --labels-col"):
+    with pytest.raises(DataError, match="either label_cols= .* or labels_col="):
         read_dataset(jigsaw_csv, label_cols="toxic", labels_col="toxic")
 
 

@@ -3,9 +3,11 @@ sparse/dense agreement, input errors, and scorers inside scikit-learn's model se
 
 import csv
 import gzip
+import importlib
 import json
 import pickle
-import runpy
+import pkgutil
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -13,13 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 from sklearn import metrics as skm
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
 import mlkit
@@ -71,13 +75,35 @@ def toy_data():
     return X, Y
 
 
+def _scoring_name_options():
+    """The StrOptions sets behind scikit-learn's ``scoring="name"`` validation."""
+    from sklearn.utils._param_validation import StrOptions
+
+    constraints = [
+        GridSearchCV._parameter_constraints,
+        cross_validate._skl_parameter_constraints,
+        skm.check_scoring._skl_parameter_constraints,
+    ]
+    return [
+        c.options
+        for group in constraints
+        for c in group["scoring"]
+        if isinstance(c, StrOptions) and "f1_micro" in c.options
+    ]
+
+
 @pytest.fixture
 def restore_sklearn_registry():
+    """Undo what the deprecated register_scorers writes into scikit-learn."""
     registry = _compat.SKLEARN_SCORER_REGISTRY
     saved = dict(registry)
+    options = _scoring_name_options()
+    saved_options = [set(o) for o in options]
     yield registry
     registry.clear()
     registry.update(saved)
+    for o, before in zip(options, saved_options, strict=True):
+        o.intersection_update(before)
 
 
 # --------------------------------------------------------------------------
@@ -538,6 +564,24 @@ class _SparseOutput(OneVsRestClassifier):
         return sp.lil_matrix(super().predict_proba(X))
 
 
+class _Counting(OneVsRestClassifier):
+    """Counts its predict and predict_proba calls in ``self.calls``."""
+
+    def predict(self, X):
+        self.calls["predict"] += 1
+        return super().predict(X)
+
+    def predict_proba(self, X):
+        self.calls["predict_proba"] += 1
+        return super().predict_proba(X)
+
+
+def _counting(X, Y):
+    clf = _Counting(LogisticRegression()).fit(X, Y)
+    clf.calls = {"predict": 0, "predict_proba": 0}
+    return clf
+
+
 def test_scorer_names_and_lookup_errors():
     names = M.get_scorer_names()
     for name in (
@@ -614,21 +658,21 @@ def test_scorers_in_cross_validate_and_pickle(toy_data):
 
 def test_combined_scorer_predicts_once_per_method(toy_data):
     X, Y = toy_data
-    calls = {"predict": 0, "predict_proba": 0}
-
-    class Counting(OneVsRestClassifier):
-        def predict(self, X):
-            calls["predict"] += 1
-            return super().predict(X)
-
-        def predict_proba(self, X):
-            calls["predict_proba"] += 1
-            return super().predict_proba(X)
-
-    clf = Counting(LogisticRegression()).fit(X, Y)
+    clf = _counting(X, Y)
     scores = M.make_combined_scorer(["f1_micro", "f1_macro", "lrap", "ndcg_at_3"])(clf, X, Y)
     assert set(scores) == {"f1_micro", "f1_macro", "lrap", "ndcg_at_3"}
-    assert calls == {"predict": 1, "predict_proba": 1}
+    assert clf.calls == {"predict": 1, "predict_proba": 1}
+
+
+def test_dict_of_scorers_predicts_once_per_method(toy_data):
+    # inside scikit-learn's multi-metric scorer (what GridSearchCV and cross_validate
+    # build from a dict), mlkit's scorers share one call per prediction method
+    X, Y = toy_data
+    clf = _counting(X, Y)
+    names = ["f1_micro", "f1_macro", "lrap", "ndcg_at_3"]
+    scores = skm.check_scoring(clf, scoring=M.scorers(names))(clf, X, Y)
+    assert clf.calls == {"predict": 1, "predict_proba": 1}
+    assert scores == {name: M.get_scorer(name)(clf, X, Y) for name in names}
 
 
 def test_grid_search_with_two_jobs(toy_data):
@@ -651,19 +695,193 @@ def test_grid_search_with_two_jobs(toy_data):
         assert np.isfinite(results[1][key]).all()
 
 
-def test_register_scorers_is_opt_in_and_idempotent(toy_data, restore_sklearn_registry, capsys):
+# --------------------------------------------------------------------------
+# scorers by name, without touching scikit-learn's registry
+# --------------------------------------------------------------------------
+
+
+def test_scorers_resolves_names_lists_and_dicts(toy_data):
+    X, Y = toy_data
+    clf = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    single = M.scorers("precision_at_3")
+    assert isinstance(single, M.MultilabelScorer) and single.kwargs == {"k": 3}
+    mixed = M.scorers(["f1_macro", "precision_at_3", "accuracy"])
+    assert list(mixed) == ["f1_macro", "precision_at_3", "accuracy"]
+    assert isinstance(mixed["precision_at_3"], M.MultilabelScorer)
+    # a scikit-learn name gives scikit-learn's scorer (accuracy is subset accuracy here)
+    assert mixed["accuracy"](clf, X, Y) == pytest.approx(M.subset_accuracy(Y, clf.predict(X)))
+    mine = M.get_scorer("lrap")
+    keyed = M.scorers({"p1": "precision_at_1", "mine": mine, "acc": "accuracy"})
+    assert keyed["mine"] is mine and keyed["p1"].kwargs == {"k": 1}
+    assert M.scorers(None) is None and M.scorers(mine) is mine
+    res = cross_validate(
+        OneVsRestClassifier(LogisticRegression()), X, Y, cv=2, scoring=M.scorers("ndcg_at_2")
+    )
+    assert np.isfinite(res["test_score"]).all()
+    with pytest.raises(ValueError, match=r"duplicated names \['lrap'\]"):
+        M.scorers(["lrap", "f1_macro", "lrap"])
+    with pytest.raises(TypeError, match="pass a dict"):
+        M.scorers(["lrap", mine])
+    with pytest.raises(TypeError, match="each value must be a scorer name"):
+        M.scorers({"x": 3})
+    with pytest.raises(ValueError, match="empty dict"):
+        M.scorers({})
+    with pytest.raises(ValueError, match=r"Did you mean 'accuracy'.*scikit-learn's names"):
+        M.scorers("acuracy")
+
+
+def test_grid_search_on_text_pipeline_scored_by_mlkit_names(goemotions_slice):
+    from mlkit import BinaryRelevance, TfidfFeaturizer
+
+    d = goemotions_slice
+    X, Y = d.X_train[:400], d.Y_train[:400]
+    names_before = skm.get_scorer_names()
+    options_before = [set(o) for o in _scoring_name_options()]
+    pipe = make_pipeline(
+        TfidfFeaturizer(), BinaryRelevance(LogisticRegression(solver="liblinear"))
+    )
+    search = GridSearchCV(
+        pipe,
+        {"binaryrelevance__estimator__C": [0.1, 10.0]},
+        scoring=M.scorers(["f1_macro", "precision_at_3", "accuracy"]),
+        refit="f1_macro",
+        cv=KFold(3, shuffle=True, random_state=0),
+        error_score="raise",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # labels absent from a training fold
+        search.fit(X, Y)
+    res = search.cv_results_
+    for name in ("f1_macro", "precision_at_3", "accuracy"):
+        assert np.isfinite(res[f"mean_test_{name}"]).all(), name
+    # a weakly regularized model finds more of the 28 labels in 400 short texts
+    f1_weak, f1_strong = res["mean_test_f1_macro"]
+    assert f1_strong > f1_weak + 0.02
+    assert search.best_params_ == {"binaryrelevance__estimator__C": 10.0}
+    p_at_3 = search.best_estimator_.predict_proba(d.X_test)
+    assert M.scorers("precision_at_3")(search.best_estimator_, d.X_test, d.Y_test) == (
+        pytest.approx(M.precision_at_k(d.Y_test, p_at_3, k=3))
+    )
+    # scikit-learn's registry and parameter validation are untouched
+    assert skm.get_scorer_names() == names_before
+    assert "precision_at_3" not in skm.get_scorer_names()
+    assert [set(o) for o in _scoring_name_options()] == options_before
+    with pytest.raises(ValueError, match="'scoring' parameter of GridSearchCV must be"):
+        GridSearchCV(pipe, {}, scoring="precision_at_3").fit(X, Y)
+
+
+def test_importing_mlkit_metrics_touches_nothing_in_sklearn():
+    code = (
+        "import sklearn.metrics as skm; before = skm.get_scorer_names(); "
+        "import mlkit.metrics; assert skm.get_scorer_names() == before, 'registered names'"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (out.stdout, out.stderr) == ("", "")  # ... and prints nothing
+
+
+# --------------------------------------------------------------------------
+# sample_weight: passed along by scikit-learn, routed when routing is enabled
+# --------------------------------------------------------------------------
+
+
+def test_scorers_take_sample_weight_without_routing(toy_data):
+    X, Y = toy_data
+    w = np.random.RandomState(0).uniform(0.1, 3.0, size=len(Y))
+    clf = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    pred, proba = clf.predict(X), clf.predict_proba(X)
+    expected_p1 = M.precision_at_k(Y, proba, k=1, sample_weight=w)
+    assert expected_p1 != pytest.approx(M.precision_at_k(Y, proba, k=1))
+    multi = skm.check_scoring(clf, scoring=M.scorers(["precision_at_1", "f1_macro"]))
+    got = multi(clf, X, Y, sample_weight=w)
+    assert got["precision_at_1"] == pytest.approx(expected_p1)
+    assert got["f1_macro"] == pytest.approx(M.f1_score(Y, pred, average="macro", sample_weight=w))
+    assert M.get_scorer("precision_at_1")(clf, X, Y, w) == pytest.approx(expected_p1)
+    combined = M.make_combined_scorer(["precision_at_1"])(clf, X, Y, sample_weight=w)
+    assert combined["precision_at_1"] == pytest.approx(expected_p1)
+
+
+def test_grid_search_passes_fit_sample_weight_to_the_scorers(toy_data):
+    # without routing, GridSearchCV.fit(..., sample_weight=w) weights the test rows too
+    from sklearn.multioutput import MultiOutputClassifier
+
+    X, Y = toy_data
+    w = np.random.RandomState(1).uniform(0.1, 3.0, size=len(Y))
+    cv = KFold(3, shuffle=True, random_state=0)
+    search = GridSearchCV(
+        MultiOutputClassifier(LogisticRegression()),
+        {"estimator__C": [1.0]},
+        scoring=M.scorers(["precision_at_1", "lrap"]),
+        refit=False,
+        cv=cv,
+    ).fit(X, Y, sample_weight=w)
+    for i, (train, test) in enumerate(cv.split(X, Y)):
+        fold = MultiOutputClassifier(LogisticRegression()).fit(X[train], Y[train], w[train])
+        proba = np.column_stack([p[:, 1] for p in fold.predict_proba(X[test])])
+        assert search.cv_results_[f"split{i}_test_precision_at_1"][0] == pytest.approx(
+            M.precision_at_k(Y[test], proba, k=1, sample_weight=w[test])
+        )
+        assert search.cv_results_[f"split{i}_test_lrap"][0] == pytest.approx(
+            M.label_ranking_average_precision(Y[test], proba, sample_weight=w[test])
+        )
+
+
+def test_scorers_route_sample_weight_when_requested(toy_data):
+    X, Y = toy_data
+    w = np.random.RandomState(0).uniform(0.1, 3.0, size=len(Y))
+    cv = KFold(3, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = OneVsRestClassifier(LogisticRegression().set_fit_request(sample_weight=False))
+        scoring = {
+            "weighted": M.get_scorer("precision_at_1").set_score_request(sample_weight=True),
+            "unweighted": M.get_scorer("precision_at_1").set_score_request(sample_weight=False),
+            "f1": M.get_scorer("f1_macro").set_score_request(sample_weight=True),
+        }
+        res = cross_validate(
+            est, X, Y, cv=cv, scoring=scoring, params={"sample_weight": w},
+            return_estimator=True, return_indices=True,
+        )
+        combined = M.make_combined_scorer(["precision_at_1", "f1_macro"])
+        res_combined = cross_validate(
+            est, X, Y, cv=cv, scoring=combined.set_score_request(sample_weight=True),
+            params={"sample_weight": w},
+        )
+        # a scorer nobody asked about is an error, as for scikit-learn's own scorers
+        with pytest.raises(ValueError, match="set_score_request"):
+            cross_validate(
+                est, X, Y, cv=cv, scoring=M.scorers(["lrap"]), params={"sample_weight": w}
+            )
+    for i, (fitted, test) in enumerate(
+        zip(res["estimator"], res["indices"]["test"], strict=True)
+    ):
+        proba, pred = fitted.predict_proba(X[test]), fitted.predict(X[test])
+        assert res["test_weighted"][i] == pytest.approx(
+            M.precision_at_k(Y[test], proba, k=1, sample_weight=w[test])
+        )
+        assert res["test_unweighted"][i] == pytest.approx(M.precision_at_k(Y[test], proba, k=1))
+        assert res["test_f1"][i] == pytest.approx(
+            M.f1_score(Y[test], pred, average="macro", sample_weight=w[test])
+        )
+    assert not np.allclose(res["test_weighted"], res["test_unweighted"])
+    np.testing.assert_allclose(res_combined["test_precision_at_1"], res["test_weighted"])
+    np.testing.assert_allclose(res_combined["test_f1_macro"], res["test_f1"])
+
+
+# --------------------------------------------------------------------------
+# the deprecated register_scorers
+# --------------------------------------------------------------------------
+
+
+def test_register_scorers_is_deprecated_but_still_works(toy_data, restore_sklearn_registry):
     registry = restore_sklearn_registry
     for name in [n for n, s in registry.items() if isinstance(s, M.MultilabelScorer)]:
         del registry[name]  # in case another test registered them
-    before = dict(registry)
-    runpy.run_path(M.__file__)  # execute the module's top level again, in a fresh namespace
-    assert registry == before  # importing mlkit.metrics registers nothing ...
-    assert capsys.readouterr() == ("", "")  # ... and prints nothing
-
     sklearn_f1 = registry["f1_micro"]
-    first = M.register_scorers()
+    with pytest.warns(FutureWarning, match=r"register_scorers\(\) is deprecated.*scorers\("):
+        first = M.register_scorers()
     snapshot = dict(registry)
-    second = M.register_scorers()
+    with pytest.warns(FutureWarning):
+        second = M.register_scorers()
     assert first == second
     assert registry == snapshot and all(registry[n] is snapshot[n] for n in snapshot)
     assert registry["f1_micro"] is sklearn_f1  # scikit-learn's own names are left alone
@@ -676,16 +894,6 @@ def test_register_scorers_is_opt_in_and_idempotent(toy_data, restore_sklearn_reg
         OneVsRestClassifier(LogisticRegression()), X, Y, cv=2, scoring=["precision_at_3", "lrap"]
     )
     assert res["test_precision_at_3"].shape == (2,)
-
-
-def test_register_scorers_plain_string_in_grid_search(toy_data, restore_sklearn_registry):
-    if not hasattr(_compat, "extend_scoring_name_options"):
-        pytest.skip(
-            "scikit-learn validates scoring='name' against names frozen at import; a single "
-            "string needs mlkit._compat.extend_scoring_name_options (lists already work)"
-        )
-    M.register_scorers()
-    X, Y = toy_data
     search = GridSearchCV(
         OneVsRestClassifier(LogisticRegression()),
         {"estimator__C": [0.1, 1.0]},
@@ -695,10 +903,36 @@ def test_register_scorers_plain_string_in_grid_search(toy_data, restore_sklearn_
     assert 0 < search.best_score_ <= 1
 
 
-def test_doc_examples_run(restore_sklearn_registry):
-    # the numpydoc examples are part of the contract: run them here too
+def test_doc_examples_run():
+    # the numpydoc examples are part of the contract: run them here too, module by module
     import doctest
 
-    results = doctest.testmod(M, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
-    assert results.failed == 0
-    assert results.attempted > 20
+    attempted = 0
+    for info in pkgutil.iter_modules(M.__path__):
+        module = importlib.import_module(f"{M.__name__}.{info.name}")
+        results = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
+        assert results.failed == 0, info.name
+        attempted += results.attempted
+    assert attempted > 20
+
+
+def test_one_label_keeps_multilabel_meaning():
+    """A one-column indicator is one label, not a binary target: scikit-learn alone would
+    average over the classes 0 and 1 (micro-F1 = accuracy, here 0.75 instead of 0)."""
+    from mlkit.metrics import evaluate, f1_score, per_label_report, precision_score
+
+    Y = np.array([[0], [0], [0], [1]])
+    P = np.zeros((4, 1), dtype=int)
+    for average in ("micro", "macro", "weighted", "samples"):
+        assert f1_score(Y, P, average=average) == 0.0
+    np.testing.assert_array_equal(f1_score(Y, P, average=None), [0.0])
+    P = np.array([[0], [1], [0], [1]])
+    from sklearn.metrics import f1_score as binary_f1
+
+    assert f1_score(Y, P) == binary_f1(Y[:, 0], P[:, 0]) == pytest.approx(2 / 3)
+    assert precision_score(sp.csr_matrix(Y), sp.csr_matrix(P), average="macro") == 0.5
+    metrics = evaluate(Y, P)
+    assert metrics["f1_micro"] == metrics["f1_macro"] == pytest.approx(2 / 3)
+    assert metrics["subset_accuracy"] == 0.75
+    report = per_label_report(Y, P)
+    assert report.f1.tolist() == [pytest.approx(2 / 3)]

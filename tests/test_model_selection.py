@@ -73,7 +73,7 @@ def reuters():
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         docs = [json.loads(line) for line in fh]
     labels = [doc["labels"] for doc in docs]
-    Y, names = labels_to_indicator(labels)
+    Y, names = labels_to_indicator(labels, return_names=True)
     return labels, Y, names, [doc["text"] for doc in docs]
 
 

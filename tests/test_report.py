@@ -118,7 +118,9 @@ _PAGE_INFO = """JSON.stringify({
   headings: Array.from(document.querySelectorAll("h2")).map(e => e.textContent),
   images: Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete,
                                                  width: i.naturalWidth, height: i.naturalHeight})),
-  scripts: document.scripts.length,
+  scripts: Array.from(document.scripts).filter(s => s.type !== "application/json").length,
+  data: Array.from(document.scripts).filter(s => s.type === "application/json")
+             .map(s => JSON.parse(s.textContent).labels.length),
   text: document.body.innerText
 })"""
 
@@ -193,11 +195,28 @@ def test_report_content(report_file, jigsaw_sample):
         assert f"<h2>{heading}</h2>" in page
     for alt in PLOTS:
         assert re.search(rf'<img class="plot" alt="{alt}" src="data:image/png;base64,', page)
-    assert "<script" not in page  # the hostile text is escaped
+    # the hostile text is escaped: the only script element is the inert JSON data block
+    assert page.count("<script") == 1
+    assert '<script type="application/json" id="mlkit-predictions">' in page
     assert "&lt;script&gt;console.error(&quot;injected&quot;)&lt;/script&gt;" in page
     for name in jigsaw_sample.label_names:
         assert f"<td class=\"text\">{name}</td>" in page
     assert "src=\"http" not in page and "href=\"http" not in page  # self-contained
+
+
+def test_report_embeds_the_predictions_it_shows(report_file, evaluated):
+    from mlkit.report import read_report_predictions
+    from mlkit.thresholds import apply_thresholds
+
+    model, texts, Y = evaluated
+    _, page = report_file
+    D, S, names = read_report_predictions(page)
+    P = model.predict_proba(texts)
+    assert names == [str(n) for n in model.classes_]
+    np.testing.assert_array_equal(D, apply_thresholds(P, 0.99))  # the report's threshold=0.99
+    np.testing.assert_allclose(S, P, atol=5e-7, rtol=0)  # rounded to 6 decimals
+    with pytest.raises(ValueError, match="no embedded predictions"):
+        read_report_predictions(render_report(texts, Y, D, embed_predictions=False))
 
 
 def test_report_thresholds_and_support(evaluated):
@@ -223,7 +242,8 @@ def test_report_renders_in_chromium(report_file):
     info, problems = render_in_chromium(path)
     assert problems == []
     assert info["title"] == "mlkit evaluation report"
-    assert info["scripts"] == 0
+    assert info["scripts"] == 0  # nothing executable; the JSON data block parses
+    assert len(info["data"]) == 1 and info["data"][0] > 0
     assert "Worst-predicted examples" in info["headings"]
     images = {img["alt"]: img for img in info["images"]}
     assert set(images) == set(PLOTS)

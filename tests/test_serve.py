@@ -10,7 +10,6 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
-pytest.importorskip("skops")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
@@ -54,7 +53,7 @@ def test_health_labels_metadata(client, jigsaw_sample):
     assert labels["score_kind"] == "probability"
     assert set(labels["thresholds"]) == set(jigsaw_sample.label_names)
     meta = client.get("/metadata").json()
-    assert meta["format"] == "mlkit-model" and meta["serializer"] == "skops"
+    assert meta["format"] == "mlkit-model" and meta["serializer"] == "safe"
     assert meta["training_data"]["n_rows"] == 267
     assert meta["server"]["max_batch"] == 8
 

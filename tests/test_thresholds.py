@@ -277,7 +277,7 @@ def test_refit_false_keeps_the_held_out_split_model(goemotions_tfidf):
     assert kept.predict(d.X_test).shape == (500, 28)
     with pytest.raises(ValueError, match="refit=False keeps the model of a single held-out split"):
         ThresholdTuner(BinaryRelevance(_svc()), cv=3, refit=False).fit(X, Y)
-    with pytest.raises(ValueError, match="refit must be True or False"):
+    with pytest.raises(ValueError, match="'refit' parameter of ThresholdTuner must be an instance"):
         ThresholdTuner(BinaryRelevance(_svc()), cv=0.3, refit="no").fit(X, Y)
 
 
@@ -325,17 +325,19 @@ def test_tuner_inside_cross_validation_with_rare_labels(goemotions_tfidf):
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"strategy": "best"}, ValueError, r"strategy='best' is not supported; use one of"),
-        ({"metric": "accuracy"}, ValueError, r"metric='accuracy' is not supported"),
-        ({"at_least_one": "yes"}, ValueError, r"at_least_one='yes' is not supported"),
-        ({"min_positives": -1}, ValueError, "min_positives must be a non-negative number"),
-        ({"shrinkage": -2.0}, ValueError, "shrinkage must be a non-negative number"),
-        ({"top_k": 0}, ValueError, "top_k must be a positive integer or None"),
-        ({"cv": 1}, ValueError, r"cv=1: need at least 2 folds"),
-        ({"cv": 1.5}, ValueError, r"a float cv is the held-out fraction and must be in \(0, 1\)"),
-        ({"cv": "auto"}, ValueError, r"cv='auto' is not supported"),
+        ({"strategy": "best"}, ValueError,
+         r"The 'strategy' parameter of ThresholdTuner must be a str among .*'per_label'.*Got 'best'"),
+        ({"metric": "accuracy"}, ValueError, r"'metric' parameter of ThresholdTuner .*'f1_macro'"),
+        ({"at_least_one": "yes"}, ValueError,
+         r"'at_least_one' parameter of ThresholdTuner must be .*'auto'.*Got 'yes'"),
+        ({"min_positives": -1}, ValueError, r"'min_positives' parameter .* in the range \[0(\.0)?, inf\)"),
+        ({"shrinkage": -2.0}, ValueError, r"'shrinkage' parameter .* in the range \[0(\.0)?, inf\)"),
+        ({"top_k": 0}, ValueError, r"'top_k' parameter .* in the range \[1, inf\) or None"),
+        ({"cv": 1}, ValueError, r"'cv' parameter of ThresholdTuner must be an int in the range \[2, inf\)"),
+        ({"cv": 1.5}, ValueError, r"'cv' parameter of ThresholdTuner .* in the range \(0(\.0)?, 1(\.0)?\)"),
+        ({"cv": "auto"}, ValueError, r"'cv' parameter of ThresholdTuner .*Got 'auto'"),
         ({"response_method": "predict"}, ValueError,
-         r"response_method='predict' is not supported"),
+         r"'response_method' parameter of ThresholdTuner .*Got 'predict'"),
         ({"response_method": "predict_proba"}, TypeError, "has no predict_proba"),
     ],
 )
@@ -425,7 +427,18 @@ def test_predict_proba_is_calibrated_on_held_out_scores(tuned, goemotions_tfidf)
     d = goemotions_tfidf
     _, tuner = tuned
     assert not hasattr(tuner.estimator_, "predict_proba")
-    assert tuner.calibration_.shape == (d.Y_train.shape[1], 4)
+    assert tuner.calibrator_.coef_.shape == (d.Y_train.shape[1],)
+    # the public decision API gives exactly what predict / predict_proba give
+    S_raw = tuner.tuned_scores(d.X_test)
+    np.testing.assert_array_equal(tuner.decide(S_raw), tuner.predict(d.X_test))
+    np.testing.assert_array_equal(tuner.calibrate(S_raw), tuner.predict_proba(d.X_test))
+    D_both, P_both = tuner.predict_with_proba(d.X_test)
+    np.testing.assert_array_equal(D_both, tuner.predict(d.X_test))
+    np.testing.assert_array_equal(P_both, tuner.predict_proba(d.X_test))
+    # thresholds in probability units separate the same decisions (the sigmoids are monotone)
+    assert tuner.proba_thresholds_.shape == tuner.thresholds_.shape
+    passes = tuner.predict_proba(d.X_test) > tuner.proba_thresholds_
+    np.testing.assert_array_equal(passes, S_raw > tuner.thresholds_)
     P = tuner.predict_proba(d.X_test)
     assert P.shape == d.Y_test.shape and np.all((P >= 0) & (P <= 1))
     # monotone in the decision values, label by label
@@ -443,11 +456,11 @@ def test_predict_proba_is_calibrated_on_held_out_scores(tuned, goemotions_tfidf)
 
 
 def test_platt_fit_recovers_a_known_sigmoid():
-    from mlkit.thresholds import _platt_fit, _platt_transform
+    from mlkit.thresholds import SigmoidCalibrator
 
     rng = np.random.RandomState(0)
     s = rng.normal(size=(20000, 2)) * [1.0, 3.0]
     true_p = 1 / (1 + np.exp(-(2.0 * s + [-1.0, 0.5])))
     y = (rng.uniform(size=s.shape) < true_p).astype(int)
-    p = _platt_transform(s, _platt_fit(y, s))
+    p = SigmoidCalibrator().fit(s, y).predict(s)
     assert np.abs(p - true_p).max() < 0.03

@@ -275,6 +275,37 @@ def test_threshold_tuner_and_make_classifier(model_dir, tiny):
 
 
 # --------------------------------------------------------------------------
+# progress
+# --------------------------------------------------------------------------
+
+
+def test_progress_bars_only_when_verbose(model_dir, tiny, capfd):
+    import torch
+
+    from mlkit.transformer import TransformerClassifier
+
+    X, Y = tiny[0][:8], tiny[1][:8]
+    params = dict(FAST, max_length=16, epochs=1, batch_size=4, random_state=0, device="cpu")
+    capfd.readouterr()
+    quiet = TransformerClassifier(model_dir, **params).fit(X, Y)
+    quiet.predict(X)
+    assert TransformerClassifier().verbose is False  # the library default: silent
+    assert capfd.readouterr().err == ""
+    # verbose=True: the linear probe, the training steps with the loss, then inference;
+    # a torch.device is a valid device
+    loud = TransformerClassifier(model_dir, **dict(params, verbose=True,
+                                                   device=torch.device("cpu"))).fit(X, Y)
+    err = capfd.readouterr().err
+    assert "Linear probe: 100%" in err and "8/8" in err, err
+    assert "Fine-tuning: 100%" in err and "2/2" in err and "loss=" in err, err
+    np.testing.assert_array_equal(loud.predict_proba(X), quiet.predict_proba(X))
+    err = capfd.readouterr().err
+    assert "Predicting: 100%" in err and "8/8" in err, err
+    loud.set_params(verbose=False).predict(X)
+    assert capfd.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------
 # errors
 # --------------------------------------------------------------------------
 
@@ -297,14 +328,30 @@ def test_bad_input_errors(model_dir, fitted, tiny, tmp_path):
         TransformerClassifier("someone/not-a-cached-model", **FAST).fit(X, Y)
     with pytest.raises(ValueError, match="pos_weight has shape \\(3,\\) but Y has 6 labels"):
         TransformerClassifier(model_dir, pos_weight=[1, 2, 3], **FAST).fit(X, Y)
-    with pytest.raises(ValueError, match="pos_weight='auto' is not supported"):
-        TransformerClassifier(model_dir, pos_weight="auto", **FAST).fit(X, Y)
-    with pytest.raises(ValueError, match="epochs must be a positive integer"):
-        TransformerClassifier(model_dir, epochs=0).fit(X, Y)
-    with pytest.raises(ValueError, match="validation_fraction must be a number in \\(0, 1\\)"):
-        TransformerClassifier(model_dir, validation_fraction=1.5).fit(X, Y)
+    # parameters: scikit-learn's InvalidParameterError (a ValueError) before anything loads
+    for params, match in [
+        ({"pos_weight": "auto"}, r"'pos_weight' parameter of TransformerClassifier must be "
+                                 r"None, a str among \{'balanced'\} or an array-like. Got 'auto'"),
+        ({"epochs": 0}, r"'epochs' parameter of TransformerClassifier must be an int in the "
+                        r"range \[1, inf\). Got 0 instead"),
+        ({"validation_fraction": 1.5}, r"'validation_fraction' parameter .* must be a float in "
+                                       r"the range \(0.0, 1.0\) or None. Got 1.5"),
+        ({"threshold": 2}, r"'threshold' parameter .* range \[0.0, 1.0\]. Got 2 instead"),
+        ({"pooling": "max"}, r"'pooling' parameter .* must be a str among"),
+        ({"device": 0}, r"'device' parameter .* must be an instance of 'str' or an instance "
+                        r"of 'torch.device'. Got 0 instead"),
+        ({"verbose": "yes"}, r"'verbose' parameter .* Got 'yes' instead"),
+    ]:
+        with pytest.raises(ValueError, match=match) as info:
+            TransformerClassifier(model_dir, **params).fit(X, Y)
+        assert type(info.value).__name__ == "InvalidParameterError"
+    # and the rules the constraints cannot express
     with pytest.raises(ValueError, match="'f1_macroo' is not a known metric name"):
         TransformerClassifier(model_dir, early_stopping_metric="f1_macroo").fit(X, Y)
+    with pytest.raises(ValueError, match="model is an empty string"):
+        TransformerClassifier("").fit(X, Y)
+    with pytest.raises(ValueError, match="validation_fraction needs at least 4 texts"):
+        TransformerClassifier(model_dir, validation_fraction=0.5).fit(X[:3], Y[:3])
     import torch
 
     if not torch.cuda.is_available():

@@ -22,7 +22,7 @@ from sklearn.svm import LinearSVC
 
 import mlkit
 from mlkit import BinaryRelevance, ClassifierChain, ClassifierChainEnsemble
-from mlkit.transforms._base import CONSTANT_DECISION
+from mlkit.base import CONSTANT_DECISION
 
 pytestmark = pytest.mark.usefixtures("single_blas_thread")
 
@@ -290,8 +290,12 @@ def test_indicator_to_labels_gives_names_back(frequent):
     for row, got in zip(pred, labels, strict=True):
         assert got == tuple(names[np.flatnonzero(row)])
     assert any(len(g) >= 1 for g in labels)
-    Y_back, names_back = mlkit.labels_to_indicator(labels, label_names=model.classes_)
+    Y_back = mlkit.labels_to_indicator(labels, label_names=model.classes_)
     np.testing.assert_array_equal(Y_back, pred)
+    Y_back, names_back = mlkit.labels_to_indicator(labels, label_names=model.classes_,
+                                                   return_names=True)
+    np.testing.assert_array_equal(Y_back, pred)
+    np.testing.assert_array_equal(names_back, model.classes_)
 
 
 def test_label_names_that_do_not_fit_are_rejected_clearly():
@@ -376,12 +380,25 @@ def test_chain_parameters_are_validated(tiny):
     X, Y = tiny
     with pytest.raises(ValueError, match=r"order must be a permutation of 0\.\.2"):
         ClassifierChain(order=[0, 0, 1]).fit(X, Y)
-    with pytest.raises(ValueError, match=r"order='sorted' is not supported; use None"):
+    # scikit-learn's InvalidParameterError (a ValueError) lists what is allowed
+    with pytest.raises(ValueError, match=r"'order' parameter of ClassifierChain must be None, "
+                       r"a str among \{'random'\} or an array-like\. Got 'sorted' instead"):
         ClassifierChain(order="sorted").fit(X, Y)
-    with pytest.raises(ValueError, match=r"chain_method='proba' is not supported; use one of"):
+    with pytest.raises(ValueError, match=r"'chain_method' parameter of ClassifierChain must be "
+                       r"a str among .*'decision_function'.*Got 'proba' instead"):
         ClassifierChain(chain_method="proba").fit(X, Y)
-    with pytest.raises(ValueError, match="n_chains must be a positive integer; got 0"):
+    with pytest.raises(ValueError, match=r"'n_chains' parameter of ClassifierChainEnsemble "
+                       r"must be an int in the range \[1, inf\)\. Got 0 instead"):
         ClassifierChainEnsemble(n_chains=0).fit(X, Y)
+    with pytest.raises(ValueError, match=r"'cv' parameter of ClassifierChain must be an int in "
+                       r"the range \[2, inf\).*Got 1 instead"):
+        ClassifierChain(cv=1).fit(X, Y)
+    with pytest.raises(ValueError, match=r"'estimator' parameter of BinaryRelevance must be an "
+                       r"object implementing 'fit' and 'predict' or None\. Got 'svm' instead"):
+        BinaryRelevance("svm").fit(X, Y)
+    with pytest.raises(ValueError, match=r"'n_jobs' parameter of ClassifierChainEnsemble must "
+                       r"be an instance of 'int' or None\. Got 1\.5 instead"):
+        ClassifierChainEnsemble(n_jobs=1.5).fit(X, Y)
     with pytest.raises(AttributeError, match="predict_proba"):
         ClassifierChain(LinearSVC(random_state=0)).fit(X, Y).predict_proba(X)
 

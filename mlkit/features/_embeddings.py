@@ -25,15 +25,20 @@ Features of several layers (``layers=``) are a different output of the same
 encoder: their namespace also names the layers.
 """
 
+from __future__ import annotations
+
 import collections
 import hashlib
 import json
+import logging
 import numbers
 import os
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -42,6 +47,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._atomic import atomic_write
 from .._optional import import_optional
 from .._text import check_texts
+from .._torch import VERBOSE_CONSTRAINT, TorchDevice, progress_bar, show_progress
+from ..base import Interval, StrOptions, fit_context
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+    from sentence_transformers import SentenceTransformer
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -56,10 +67,11 @@ _WHO = "SentenceEmbeddingFeaturizer"
 # encoded texts are added to the cache (and written to disk) in chunks of this many,
 # so that an interrupted encode of a large corpus keeps what it has done
 _FLUSH_EVERY = 4096
-_PROGRESS_MIN_TEXTS = 1000
 _MAX_LOADED_ENCODERS = 2
 
 _LOCK = threading.RLock()
+
+logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------
@@ -130,6 +142,8 @@ def _load_encoder(model, device, local_files_only, max_length):
         encoder.max_seq_length = int(max_length)
     encoder.eval()
     entry = (encoder, _fingerprint(encoder))
+    logger.info("Loaded sentence encoder %s on %s (fingerprint %s)", name, encoder.device,
+                entry[1][:12])
     with _LOCK:
         _ENCODERS[key] = entry
         while len(_ENCODERS) > _MAX_LOADED_ENCODERS:
@@ -226,7 +240,7 @@ def _write_shard(store, directory, keys, emb, info):
     store.loaded_shards.setdefault(str(directory), set()).add(name)
 
 
-def embedding_cache_info():
+def embedding_cache_info() -> list[dict[str, Any]]:
     """Statistics of the in-memory embedding caches of this process.
 
     Returns
@@ -252,7 +266,7 @@ def embedding_cache_info():
         ]
 
 
-def clear_embedding_cache(*, encoders=True):
+def clear_embedding_cache(*, encoders: bool = True) -> None:
     """Empty the in-memory embedding caches of this process (disk caches are kept).
 
     Parameters
@@ -271,21 +285,20 @@ def clear_embedding_cache(*, encoders=True):
 # --------------------------------------------------------------------------
 
 
-def _check_layers_param(layers):
-    if layers is None or (isinstance(layers, str) and layers == "all"):
+def _check_layers_list(layers):
+    """What ``_parameter_constraints`` cannot say: a list of layers holds ints, at least one."""
+    if isinstance(layers, bool):
+        raise ValueError(f"{_WHO}: layers={layers!r} is not supported; use None, 'all', an int "
+                         "k >= 1 (the last k layers) or a non-empty list of hidden-state indices.")
+    if not isinstance(layers, (list, tuple)):
         return
-    if isinstance(layers, numbers.Integral) and not isinstance(layers, bool):
-        if layers < 1:
-            raise ValueError(f"{_WHO}: layers={layers!r}: an int means the last k layers and "
-                             "must be >= 1.")
-        return
-    if (isinstance(layers, (list, tuple)) and layers and all(
-            isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in layers)):
-        return
-    raise ValueError(
-        f"{_WHO}: layers={layers!r} is not supported; use None (the sentence embedding), "
-        "'all', an int k (the last k layers) or a non-empty list of hidden-state indices."
-    )
+    if not layers or not all(isinstance(i, numbers.Integral) and not isinstance(i, bool)
+                             for i in layers):
+        raise ValueError(
+            f"{_WHO}: layers={layers!r} is not supported; a list of layers must be a "
+            "non-empty list of hidden-state indices (ints, e.g. [0, -1]). Or use None (the "
+            "sentence embedding), 'all' or an int k (the last k layers)."
+        )
 
 
 def _hidden_state_model(encoder):
@@ -312,7 +325,7 @@ def _n_hidden_states(hf_model):
 
 
 def _resolve_layers(layers, n_states):
-    """Non-negative hidden-state indices for ``layers`` (validated by _check_layers_param)."""
+    """Non-negative hidden-state indices for ``layers`` (validated by _check_layers_list)."""
     if isinstance(layers, str):
         return tuple(range(n_states))
     if isinstance(layers, numbers.Integral):
@@ -372,7 +385,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         Hub name or local directory of a sentence-transformers model.
     batch_size : int, default=64
         Texts per forward pass.
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         ``"auto"`` uses a CUDA (or Apple MPS) GPU when torch sees one, else
         the CPU; or a torch device name such as ``"cpu"`` or ``"cuda:0"``.
     normalize : bool, default=True
@@ -409,9 +422,14 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     local_files_only : bool, default=True
         Load hub names from the local Hugging Face cache only. Set False to
         allow a download (then ``HF_HUB_OFFLINE`` must be unset).
-    verbose : {"auto", True, False}, default="auto"
-        Progress bar while encoding. ``"auto"``: when at least 1,000 texts
-        are encoded and standard error is a terminal (or in Jupyter).
+    verbose : bool, int or "auto", default=False
+        A `tqdm <https://tqdm.github.io>`_ progress bar on standard error
+        while texts are encoded (``fit_transform``, ``transform``), counting
+        the texts that are not in the cache; nothing is printed when every
+        text comes from the cache. False (or 0): nothing is ever printed.
+        True (or an int >= 1): a bar whenever texts are encoded. ``"auto"``:
+        a bar when at least 1,000 texts are encoded and standard error is a
+        terminal or the code runs in Jupyter (the command line's choice).
 
     Attributes
     ----------
@@ -449,9 +467,34 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     (2, 384)
     """
 
-    def __init__(self, model=DEFAULT_EMBEDDING_MODEL, *, batch_size=64, device="auto",
-                 normalize=True, layers=None, cache="memory", memory_cache_mb=1024,
-                 max_length=None, local_files_only=True, verbose="auto"):
+    _parameter_constraints = {
+        "model": [str, os.PathLike],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "device": [str, TorchDevice],  # the name is checked when the encoder is loaded
+        "normalize": ["boolean"],
+        "layers": [None, StrOptions({"all"}), Interval(numbers.Integral, 1, None, closed="left"),
+                   list, tuple],
+        "cache": [str, os.PathLike, "boolean", None],  # "memory", a directory, or off
+        "memory_cache_mb": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "local_files_only": ["boolean"],
+        "verbose": VERBOSE_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] = DEFAULT_EMBEDDING_MODEL,
+        *,
+        batch_size: int = 64,
+        device: Any = "auto",
+        normalize: bool = True,
+        layers: str | int | Sequence[int] | None = None,
+        cache: str | os.PathLike[str] | None = "memory",
+        memory_cache_mb: float = 1024,
+        max_length: int | None = None,
+        local_files_only: bool = True,
+        verbose: bool | int | str = False,
+    ) -> None:
         self.model = model
         self.batch_size = batch_size
         self.device = device
@@ -466,35 +509,26 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     # -- parameters --------------------------------------------------------
 
     def _check_params(self):
-        from .._torch import check_verbose
+        """Validate the parameters: the constraints, then what they cannot express."""
+        self._validate_params()
+        self._check_param_values()
 
-        if not isinstance(self.model, (str, os.PathLike)) or not os.fspath(self.model):
-            raise TypeError(
-                f"{_WHO}: model must be a Hugging Face hub name or a local directory (str or "
-                f"path); got {type(self.model).__name__} {self.model!r}."
-            )
-        if (not isinstance(self.batch_size, numbers.Integral) or isinstance(self.batch_size, bool)
-                or self.batch_size < 1):
-            raise ValueError(f"{_WHO}: batch_size must be a positive integer; got "
-                             f"{self.batch_size!r}.")
-        if self.max_length is not None and (
-                not isinstance(self.max_length, numbers.Integral) or self.max_length < 1):
-            raise ValueError(f"{_WHO}: max_length must be a positive integer or None; got "
-                             f"{self.max_length!r}.")
-        if (not isinstance(self.memory_cache_mb, numbers.Real)
-                or isinstance(self.memory_cache_mb, bool) or self.memory_cache_mb < 0):
-            raise ValueError(f"{_WHO}: memory_cache_mb must be a non-negative number; got "
-                             f"{self.memory_cache_mb!r}.")
+    def _check_param_values(self):
+        # (fit runs _validate_params through fit_context first)
+        if not os.fspath(self.model):
+            raise ValueError(f"{_WHO}: model is an empty string; give a Hugging Face hub name "
+                             "or a local model directory.")
         self._cache_mode()
-        check_verbose(self.verbose, _WHO)
-        _check_layers_param(self.layers)
+        _check_layers_list(self.layers)
 
     def _cache_mode(self):
         """("off" | "memory" | "disk", directory or None)."""
         cache = self.cache
-        if cache is None or cache is False:
+        if isinstance(cache, (bool, np.bool_)):
+            return ("memory", None) if cache else ("off", None)
+        if cache is None:
             return "off", None
-        if cache is True or (isinstance(cache, str) and cache == "memory"):
+        if isinstance(cache, str) and cache == "memory":
             return "memory", None
         if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
             path = Path(os.fspath(cache)).expanduser()
@@ -520,7 +554,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         return _load_encoder(self.model, device, self.local_files_only, self.max_length)
 
     @property
-    def encoder_(self):
+    def encoder_(self) -> SentenceTransformer:
         """The loaded ``SentenceTransformer`` (shared with clones; do not modify it)."""
         check_is_fitted(self, "model_fingerprint_")
         return self._encoder()[0]
@@ -529,7 +563,8 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     def _n_features_out(self):
         return self.n_features_out_
 
-    def fit(self, X=None, y=None):
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Sequence[str] | ArrayLike | None = None, y: Any = None) -> SentenceEmbeddingFeaturizer:
         """Load the encoder and record its dimension and fingerprint.
 
         Nothing is learned from ``X``: the features of a text do not depend on
@@ -546,7 +581,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         -------
         self : object
         """
-        self._check_params()
+        self._check_param_values()
         if X is not None:
             check_texts(X, estimator=self)
         encoder, fingerprint = self._encoder()
@@ -563,12 +598,20 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
                   or encoder.get_sentence_embedding_dimension)
         dim = dim_fn()
         if dim is None:  # models whose last module does not declare it
-            dim = int(self._encode(encoder, ["dimension probe"], progress=False).shape[1])
+            dim = int(self._encode(encoder, ["dimension probe"]).shape[1])
         self.n_features_out_ = int(dim)
         return self
 
-    def fit_transform(self, X, y=None):
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X: Sequence[str] | ArrayLike, y: Any = None) -> NDArray[np.float32]:
         """Fit, then return the embeddings of ``X``.
+
+        Parameters
+        ----------
+        X : list, tuple, ndarray or Series of str
+            Raw texts.
+        y : None
+            Ignored.
 
         Returns
         -------
@@ -576,7 +619,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         """
         return self.fit(X).transform(X)
 
-    def transform(self, X):
+    def transform(self, X: Sequence[str] | ArrayLike) -> NDArray[np.float32]:
         """Embeddings of ``X``, from the cache where possible.
 
         Parameters
@@ -590,7 +633,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
             Unit-norm rows when ``normalize=True``.
         """
         check_is_fitted(self, "model_fingerprint_")
-        self._check_params()
+        self._check_params()  # set_params after fit (normalize, cache, ...) is honoured
         texts = check_texts(X, estimator=self)
         mode, directory = self._cache_mode()
         keys = [_text_key(t) for t in texts]
@@ -601,6 +644,8 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         if store is not None:
             self._lookup(store, unique, found, directory)
         missing = [k for k in unique if k not in found]
+        logger.debug("%s: %d texts (%d distinct): %d from the embedding cache (%s), %d to "
+                     "encode", _WHO, len(texts), len(unique), len(found), mode, len(missing))
         if missing:
             encoder, fingerprint = self._encoder()
             if fingerprint != self.model_fingerprint_:
@@ -657,19 +702,14 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
             store.misses += len(wanted) - n_found
 
     def _encode_missing(self, encoder, fingerprint, store, directory, texts, keys, found):
-        from .._torch import show_progress
-
-        progress = show_progress(self.verbose) and len(texts) >= _PROGRESS_MIN_TEXTS
         limit = self._limit_bytes()
         info = {"model": os.fspath(self.model), "fingerprint": fingerprint,
                 "max_length": self.max_length_, "dim": self.n_features_out_,
                 "layers": None if self.layers_ is None else list(self.layers_),
                 "format": "shard-*.npz: keys (n, 16) uint8 blake2b-128 of the UTF-8 text, "
                           "embeddings (n, dim) float32 raw encoder output"}
-        bar = None
-        if progress:
-            tqdm = import_optional("tqdm.auto", extra=_EXTRA, purpose=_WHO)
-            bar = tqdm.tqdm(total=len(texts), desc="Encoding", unit="text")
+        bar = progress_bar(show_progress(self.verbose, len(texts)), total=len(texts),
+                           desc="Encoding", unit="text", extra=_EXTRA, purpose=_WHO)
         try:
             for emb, idx in self._encode_chunks(encoder, texts, bar):
                 chunk_keys = [keys[i] for i in idx]
@@ -712,7 +752,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
             idx = order[start:start + _FLUSH_EVERY]
             yield self._encode(encoder, [texts[i] for i in idx], bar=bar, batch_size=bs), idx
 
-    def _encode(self, encoder, texts, progress=False, bar=None, batch_size=None):
+    def _encode(self, encoder, texts, bar=None, batch_size=None):
         torch = import_optional("torch", extra=_EXTRA, purpose=_WHO)
         from sentence_transformers.util import batch_to_device
 

@@ -1,6 +1,10 @@
 """TF-IDF features for multi-label text classification."""
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,6 +14,10 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from .._text import check_texts
+from ..base import Interval, RealNotInt, StrOptions, fit_context
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 __all__ = ["TfidfFeaturizer"]
 
@@ -36,10 +44,10 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
         about 0.02 macro-F1, while on long documents (Reuters) they multiply
         the number of non-zeros, and so the fit time of linear models, about
         tenfold for little gain. The choice is stored in ``char_ngram_range_``.
-    auto_char_max_length : int, default=400
+    auto_char_max_length : float >= 0, default=400
         Mean text length (characters) up to which ``char_ngram_range="auto"``
         enables character n-grams.
-    char_weight : float, default=1.0
+    char_weight : float > 0, default=1.0
         Weight of the character block relative to the word block, applied
         before the final row normalization.
     lowercase : bool, default=True
@@ -78,11 +86,45 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
     (3, 11)
     """
 
-    def __init__(self, *, word_ngram_range=(1, 2), char_ngram_range="auto",
-                 auto_char_max_length=400, char_weight=1.0,
-                 lowercase=True, strip_accents=None, stop_words=None,
-                 token_pattern=r"(?u)\b\w+\b", min_df=2, max_df=1.0, max_features=None,
-                 sublinear_tf=True, norm="l2", dtype=np.float32):
+    _parameter_constraints = {
+        "word_ngram_range": [tuple, None],
+        "char_ngram_range": [tuple, StrOptions({"auto"}), None],
+        "auto_char_max_length": [Interval(numbers.Real, 0, None, closed="left")],
+        "char_weight": [Interval(numbers.Real, 0, None, closed="neither")],
+        "lowercase": ["boolean"],
+        "strip_accents": [StrOptions({"ascii", "unicode"}), callable, None],
+        "stop_words": [StrOptions({"english"}), list, None],
+        "token_pattern": [str],
+        # the values TfidfVectorizer takes: a float in [0, 1] is a fraction of the
+        # documents, an int >= 1 a count (scikit-learn's RealNotInt tells them apart)
+        "min_df": [Interval(RealNotInt, 0, 1, closed="both"),
+                   Interval(numbers.Integral, 1, None, closed="left")],
+        "max_df": [Interval(RealNotInt, 0, 1, closed="both"),
+                   Interval(numbers.Integral, 1, None, closed="left")],
+        "max_features": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "sublinear_tf": ["boolean"],
+        "norm": [StrOptions({"l1", "l2"}), None],
+        "dtype": "no_validation",  # any numpy float dtype, checked by numpy
+    }
+
+    def __init__(
+        self,
+        *,
+        word_ngram_range: tuple[int, int] | None = (1, 2),
+        char_ngram_range: tuple[int, int] | str | None = "auto",
+        auto_char_max_length: float = 400,
+        char_weight: float = 1.0,
+        lowercase: bool = True,
+        strip_accents: str | None = None,
+        stop_words: str | Sequence[str] | None = None,
+        token_pattern: str = r"(?u)\b\w+\b",
+        min_df: int | float = 2,
+        max_df: int | float = 1.0,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+        norm: str | None = "l2",
+        dtype: DTypeLike = np.float32,
+    ) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.auto_char_max_length = auto_char_max_length
@@ -99,19 +141,10 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
         self.dtype = dtype
 
     def _resolve_char_range(self, texts):
-        char = self.char_ngram_range
-        if isinstance(char, str):
-            if char != "auto":
-                raise ValueError(
-                    f"char_ngram_range={char!r} is not supported; use 'auto', None or a tuple "
-                    "(min_n, max_n) such as (2, 5)."
-                )
-            if not isinstance(self.auto_char_max_length, numbers.Real):
-                raise ValueError("auto_char_max_length must be a number of characters; got "
-                                 f"{self.auto_char_max_length!r}.")
+        if isinstance(self.char_ngram_range, str):  # "auto" (the only string allowed)
             mean_len = sum(map(len, texts)) / max(len(texts), 1)
             return (2, 5) if mean_len <= self.auto_char_max_length else None
-        return char
+        return self.char_ngram_range
 
     def _vectorizers(self, char_range):
         if self.word_ngram_range is None and char_range is None:
@@ -119,8 +152,6 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
                 "word_ngram_range and char_ngram_range are both None; enable at least one block, "
                 "e.g. word_ngram_range=(1, 2)."
             )
-        if not isinstance(self.char_weight, numbers.Real) or self.char_weight <= 0:
-            raise ValueError(f"char_weight must be a positive number; got {self.char_weight!r}.")
         common = dict(lowercase=self.lowercase, strip_accents=self.strip_accents,
                       min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
                       sublinear_tf=self.sublinear_tf, dtype=np.float64)
@@ -137,7 +168,8 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
                                    **common)
         return word, char
 
-    def fit(self, X, y=None):
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Sequence[str] | ArrayLike, y: Any = None) -> TfidfFeaturizer:
         """Learn the vocabularies and IDF weights.
 
         Parameters
@@ -154,8 +186,17 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
         self.fit_transform(X)
         return self
 
-    def fit_transform(self, X, y=None):
+    # TfidfVectorizer validates its own parameters again (the n-gram ranges' contents)
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X: Sequence[str] | ArrayLike, y: Any = None) -> sp.csr_matrix:
         """Learn the vocabularies and return the features of ``X``.
+
+        Parameters
+        ----------
+        X : list, tuple, ndarray or Series of str
+            Raw texts.
+        y : None
+            Ignored.
 
         Returns
         -------
@@ -196,8 +237,13 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
         X.sort_indices()
         return X
 
-    def transform(self, X):
+    def transform(self, X: Sequence[str] | ArrayLike) -> sp.csr_matrix:
         """Features of new texts with the learned vocabularies.
+
+        Parameters
+        ----------
+        X : list, tuple, ndarray or Series of str
+            Raw texts.
 
         Returns
         -------
@@ -209,8 +255,13 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
                   if vec is not None]
         return self._combine(blocks)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
         """Feature names, prefixed ``word__`` and ``char__`` by block.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the features are made from raw texts, not from named columns).
 
         Returns
         -------

@@ -1,6 +1,13 @@
 """``audit``: a data-quality audit of a multi-label text dataset, and its result."""
 
+from __future__ import annotations
+
+import logging
+import os
 import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,7 +17,9 @@ from .._labels import check_label_matrix
 from .._optional import import_optional
 from .._text import check_texts
 from ._duplicates import duplicate_groups
+from ._edits import Edits
 from ._oof import _log, check_cv_folds, out_of_fold
+from ._rules import LIKELY, MAX_EDIT_SHARE, MIN_LISTED_SCORE, RARE_SUPPORT
 from ._scoring import (
     _sigmoid,
     cell_scores,
@@ -19,17 +28,14 @@ from ._scoring import (
     row_scores,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike, NDArray
+
 __all__ = ["LabelAudit", "audit"]
 
-#: cells whose score is at least this are listed in ``label_issues``
-MIN_LISTED_SCORE = 0.05
-#: a cell (or row) with at least this error probability is a *likely* issue
-LIKELY = 0.5
-#: labels with fewer positive rows than this get the "rare" alert (and lose no positive
-#: to suggested edits)
-RARE_SUPPORT = 10
-#: default cap of suggested edits per label, as a share of its positive rows (rounded up)
-MAX_EDIT_SHARE = 0.1
+logger = logging.getLogger(__name__)
+
 
 
 def _pandas(purpose):
@@ -69,8 +75,17 @@ def _check_inputs(texts, Y, label_names):
     return texts, Ymat, np.asarray(names, dtype=object)
 
 
-def audit(estimator=None, texts=None, Y=None, *, label_names=None, cv=5, random_state=0,
-          n_jobs=None, verbose=False):
+def audit(
+    estimator: Any = None,
+    texts: Sequence[str] | ArrayLike | None = None,
+    Y: Any = None,
+    *,
+    label_names: Sequence[str] | None = None,
+    cv: int = 5,
+    random_state: int | None = 0,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+) -> LabelAudit:
     """Audit a labelled multi-label text dataset: likely label errors, row scores, label health.
 
     The estimator is run out of fold (multi-label stratified ``cv``-fold
@@ -105,7 +120,9 @@ def audit(estimator=None, texts=None, Y=None, *, label_names=None, cv=5, random_
     n_jobs : int, default=None
         Folds fitted in parallel (joblib).
     verbose : bool, default=False
-        Print progress to stderr.
+        Show a progress bar of the out-of-fold fits on stderr, and log each
+        stage's time at INFO level to the ``mlkit.insights`` logger (DEBUG
+        otherwise). Nothing else is printed.
 
     Returns
     -------
@@ -137,7 +154,8 @@ def audit(estimator=None, texts=None, Y=None, *, label_names=None, cv=5, random_
     t0 = time.perf_counter()
     texts, Ymat, names = _check_inputs(texts, Y, label_names)
     cv = check_cv_folds(cv, Ymat)
-    _log(verbose, f"auditing {Ymat.shape[0]} rows x {Ymat.shape[1]} labels, {cv}-fold")
+    _log(verbose, f"auditing {Ymat.shape[0]} rows x {Ymat.shape[1]} labels, {cv}-fold",
+         to=logger)
     oof = out_of_fold(estimator, texts, Ymat, cv=cv, random_state=random_state, n_jobs=n_jobs,
                       verbose=verbose)
     t1 = time.perf_counter()
@@ -145,17 +163,17 @@ def audit(estimator=None, texts=None, Y=None, *, label_names=None, cv=5, random_
     rates = estimate_noise_rates(q, Ymat)
     log_odds = cell_scores(q, Ymat, rates)
     error_probability, dep, ambiguity = row_scores(log_odds, q)
-    _log(verbose, f"cell and row scores ({time.perf_counter() - t1:.1f} s)")
+    _log(verbose, f"cell and row scores ({time.perf_counter() - t1:.1f} s)", to=logger)
     t2 = time.perf_counter()
     group, kinds, similarity = duplicate_groups(texts)
-    _log(verbose, f"duplicate search ({time.perf_counter() - t2:.1f} s)")
+    _log(verbose, f"duplicate search ({time.perf_counter() - t2:.1f} s)", to=logger)
     result = LabelAudit(
         texts=texts, Y=Ymat, label_names=names, oof=oof, context_proba=q, noise_rates=rates,
         log_odds=log_odds, error_probability=error_probability, data_error_scores=dep,
         ambiguity=ambiguity, duplicate_group=group, duplicate_kind=kinds,
         duplicate_similarity=similarity, cv=cv, estimator=estimator,
         seconds=time.perf_counter() - t0)
-    _log(verbose, f"done in {result.seconds:.1f} s")
+    _log(verbose, f"done in {result.seconds:.1f} s", to=logger)
     return result
 
 
@@ -201,9 +219,26 @@ class LabelAudit:
         Wall time of the audit.
     """
 
-    def __init__(self, *, texts, Y, label_names, oof, context_proba, noise_rates, log_odds,
-                 error_probability, data_error_scores, ambiguity, duplicate_group,
-                 duplicate_kind, duplicate_similarity, cv, estimator, seconds):
+    def __init__(
+        self,
+        *,
+        texts: list[str],
+        Y: NDArray[np.int64],
+        label_names: Sequence[str],
+        oof: Any,
+        context_proba: NDArray[np.float64],
+        noise_rates: tuple[float, float],
+        log_odds: NDArray[np.float64],
+        error_probability: NDArray[np.float64],
+        data_error_scores: NDArray[np.float64],
+        ambiguity: NDArray[np.float64],
+        duplicate_group: NDArray[np.int64],
+        duplicate_kind: NDArray[Any],
+        duplicate_similarity: NDArray[np.float64],
+        cv: int,
+        estimator: Any,
+        seconds: float,
+    ) -> None:
         self.texts = texts
         self.Y = Y
         self.label_names = np.asarray([str(n) for n in label_names], dtype=object)
@@ -233,12 +268,12 @@ class LabelAudit:
 
     # ------------------------------------------------------------------ basics
     @property
-    def n_samples(self):
+    def n_samples(self) -> int:
         """Number of rows audited."""
         return self.Y.shape[0]
 
     @property
-    def n_labels(self):
+    def n_labels(self) -> int:
         """Number of labels."""
         return self.Y.shape[1]
 
@@ -268,7 +303,7 @@ class LabelAudit:
 
     # ------------------------------------------------------------------ tables
     @property
-    def label_issues(self):
+    def label_issues(self) -> pd.DataFrame:
         """Likely label errors, one row per (row, label) cell, most suspicious first.
 
         Lists every cell whose ``score`` is at least 0.05; cells with a score
@@ -310,7 +345,7 @@ class LabelAudit:
             })
         return self._cache["label_issues"].copy()
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per data row, in the data's order (index = row position).
 
         Columns: ``data_error_score``, ``error_probability``, ``ambiguity``,
@@ -338,7 +373,7 @@ class LabelAudit:
         return frame
 
     @property
-    def row_scores(self):
+    def row_scores(self) -> pd.DataFrame:
         """:meth:`to_frame` sorted by data error score, highest first.
 
         Returns
@@ -350,7 +385,7 @@ class LabelAudit:
         return frame.iloc[order]
 
     @property
-    def label_health(self):
+    def label_health(self) -> pd.DataFrame:
         """Per-label health: support, out-of-fold quality, train gap, suspected errors, alerts.
 
         Columns: ``support`` (positive rows), ``share`` (of all rows),
@@ -454,7 +489,7 @@ class LabelAudit:
         return frame
 
     @property
-    def alerts(self):
+    def alerts(self) -> list[tuple[str, str]]:
         """The label alerts as a list of ``(label, alert)`` pairs."""
         out = []
         for label, text in self.label_health["alerts"].items():
@@ -462,7 +497,7 @@ class LabelAudit:
         return out
 
     @property
-    def overlap_matrix(self):
+    def overlap_matrix(self) -> NDArray[np.float64]:
         """``M[a, b]``: share of the rows labelled ``a`` but not ``b`` that the model
         predicts ``b`` for (out of fold). Diagonal 0.
 
@@ -487,7 +522,7 @@ class LabelAudit:
         return counts, n_ab
 
     @property
-    def overlap(self):
+    def overlap(self) -> pd.DataFrame:
         """Label pairs the model confuses, most confusions first.
 
         One row per ordered pair (``label``, ``confused_with``) with at least
@@ -533,7 +568,7 @@ class LabelAudit:
         return self._cache["overlap"].copy()
 
     @property
-    def cooccurrence(self):
+    def cooccurrence(self) -> pd.DataFrame:
         """Label co-occurrence counts: rows given both labels (diagonal: support).
 
         Returns
@@ -546,7 +581,7 @@ class LabelAudit:
         return pd.DataFrame(C, index=pd.Index(names, name="label"), columns=names)
 
     @property
-    def duplicates(self):
+    def duplicates(self) -> pd.DataFrame:
         """Exact and near-duplicate texts that carry different labels.
 
         One row per data row in such a group: ``group``, ``kind``
@@ -583,7 +618,8 @@ class LabelAudit:
         return self._cache["duplicates"].copy()
 
     # ------------------------------------------------------------------ edits
-    def suggest_edits(self, top_n=None, *, min_score=LIKELY, max_share=MAX_EDIT_SHARE):
+    def suggest_edits(self, top_n: int | None = None, *, min_score: float = LIKELY,
+                      max_share: float | None = MAX_EDIT_SHARE) -> Edits:
         """The audit's suggested fixes as :class:`Edits`.
 
         A ``"missing"`` issue becomes "add the label", a ``"wrong"`` one
@@ -626,12 +662,27 @@ class LabelAudit:
         -------
         edits : Edits
         """
-        from ._edits import Edits
-
         return Edits(label_names=self.label_names).add_suggestions(
             self, top_n=top_n, min_score=min_score, max_share=max_share)
 
-    def _suggested_cells(self, top_n=None, *, min_score=LIKELY, max_share=MAX_EDIT_SHARE):
+    def suggested_cells(
+        self, top_n: int | None = None, *, min_score: float = LIKELY,
+        max_share: float | None = MAX_EDIT_SHARE,
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """The (row, label) cells :meth:`suggest_edits` proposes to flip, in ranking order.
+
+        Parameters
+        ----------
+        top_n, min_score, max_share
+            As in :meth:`suggest_edits`.
+
+        Returns
+        -------
+        rows : ndarray of int
+            Row positions (from 0, in the audited data's order).
+        cols : ndarray of int
+            Label columns (in ``label_names`` order).
+        """
         if top_n is not None and (isinstance(top_n, bool)
                                   or not isinstance(top_n, (int, np.integer)) or top_n < 0):
             raise ValueError(f"top_n must be a non-negative int or None; got {top_n!r}.")
@@ -666,7 +717,7 @@ class LabelAudit:
         return rows, cols
 
     # ------------------------------------------------------------------ output
-    def summary(self):
+    def summary(self) -> str:
         """A plain-text summary of the audit.
 
         Returns
@@ -715,7 +766,7 @@ class LabelAudit:
                 f"{n_likely} likely label issues, median data error score "
                 f"{np.median(self.data_error_scores):.2f}>")
 
-    def to_html(self, path, *, max_rows=50):
+    def to_html(self, path: str | os.PathLike[str], *, max_rows: int = 50) -> Path:
         """Write a self-contained HTML report (plots embedded) to ``path``.
 
         The file is written atomically: it is either complete or not
@@ -724,6 +775,7 @@ class LabelAudit:
         Parameters
         ----------
         path : str or os.PathLike
+            The HTML file.
         max_rows : int, default=50
             Rows shown in each table (issues, rows, pairs, duplicates).
 

@@ -1,12 +1,20 @@
 """``Edits``: a cart of label changes and row removals, applied to a copy of the data."""
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._labels import _is_dataframe, _is_series, _looks_like_label_lists, check_label_matrix
-from ._audit import LIKELY, MAX_EDIT_SHARE
+from .._labels import check_label_matrix, is_dataframe, is_series, looks_like_label_lists
+from ._rules import LIKELY, MAX_EDIT_SHARE
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import NDArray
 
 __all__ = ["Edits"]
 
@@ -62,13 +70,25 @@ class Edits:
     [[1, 0], [0, 1], [1, 0]]
     """
 
-    def __init__(self, label_names=None):
+    def __init__(self, label_names: Sequence[str] | None = None) -> None:
         self.label_names = None if label_names is None else [str(n) for n in label_names]
         self._items = []  # (action, row, label, value, reason)
 
     # ---------------------------------------------------------------- record
-    def relabel(self, row, label, value, *, reason=""):
+    def relabel(self, row: int, label: str | int, value: int | bool, *,
+                reason: str = "") -> Edits:
         """Set the cell (``row``, ``label``) to ``value`` (1: label applies, 0: it does not).
+
+        Parameters
+        ----------
+        row : int
+            Row position (from 0, in the data's order).
+        label : str or int
+            Label name, or column position.
+        value : {0, 1} or bool
+            The new value of the cell.
+        reason : str, default=""
+            Why, kept with the edit (shown by :meth:`to_frame`).
 
         Returns
         -------
@@ -81,16 +101,51 @@ class Edits:
         self._items.append((_SET, _check_row(row), _check_label(label), int(value), str(reason)))
         return self
 
-    def add_label(self, row, label, *, reason=""):
-        """Give ``row`` the label ``label`` (``relabel(row, label, 1)``)."""
+    def add_label(self, row: int, label: str | int, *, reason: str = "") -> Edits:
+        """Give ``row`` the label ``label`` (``relabel(row, label, 1)``).
+
+        Parameters
+        ----------
+        row : int
+            Row position (from 0, in the data's order).
+        label : str or int
+            Label name, or column position.
+        reason : str, default=""
+            Why, kept with the edit (shown by :meth:`to_frame`).
+
+        Returns
+        -------
+        self : Edits
+        """
         return self.relabel(row, label, 1, reason=reason)
 
-    def remove_label(self, row, label, *, reason=""):
-        """Take the label ``label`` off ``row`` (``relabel(row, label, 0)``)."""
+    def remove_label(self, row: int, label: str | int, *, reason: str = "") -> Edits:
+        """Take the label ``label`` off ``row`` (``relabel(row, label, 0)``).
+
+        Parameters
+        ----------
+        row : int
+            Row position (from 0, in the data's order).
+        label : str or int
+            Label name, or column position.
+        reason : str, default=""
+            Why, kept with the edit (shown by :meth:`to_frame`).
+
+        Returns
+        -------
+        self : Edits
+        """
         return self.relabel(row, label, 0, reason=reason)
 
-    def drop(self, rows, *, reason=""):
+    def drop(self, rows: int | Iterable[int], *, reason: str = "") -> Edits:
         """Remove a row (an int) or several rows (an iterable of ints) from the data.
+
+        Parameters
+        ----------
+        rows : int or iterable of int
+            Row positions (from 0, in the data's order).
+        reason : str, default=""
+            Why, kept with the edit (shown by :meth:`to_frame`).
 
         Returns
         -------
@@ -102,12 +157,15 @@ class Edits:
             self._items.append((_DROP, _check_row(row), None, None, str(reason)))
         return self
 
-    def add_suggestions(self, audit, top_n=None, *, min_score=LIKELY, max_share=MAX_EDIT_SHARE):
+    def add_suggestions(self, audit: Any, top_n: int | None = None, *,
+                        min_score: float = LIKELY,
+                        max_share: float | None = MAX_EDIT_SHARE) -> Edits:
         """Add the fixes a :class:`LabelAudit` suggests (see :meth:`LabelAudit.suggest_edits`).
 
         Parameters
         ----------
         audit : LabelAudit
+            The result of :func:`mlkit.insights.audit`.
         top_n : int or None, default=None
             The ``top_n`` most suspicious cells that pass the per-label
             limits, or (None) those whose score is at least ``min_score``.
@@ -121,7 +179,7 @@ class Edits:
         -------
         self : Edits
         """
-        if not hasattr(audit, "_suggested_cells"):
+        if not hasattr(audit, "suggested_cells"):
             raise TypeError(
                 f"add_suggestions expects the LabelAudit returned by mlkit.insights.audit(); got "
                 f"{type(audit).__name__}."
@@ -129,7 +187,7 @@ class Edits:
         names = [str(n) for n in audit.label_names]
         if self.label_names is None:
             self.label_names = names
-        rows, cols = audit._suggested_cells(top_n, min_score=min_score, max_share=max_share)
+        rows, cols = audit.suggested_cells(top_n, min_score=min_score, max_share=max_share)
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
             given = int(audit.Y[i, j])
             score = float(audit.issue_scores[i, j])
@@ -137,8 +195,13 @@ class Edits:
             self.relabel(i, names[j], 1 - given, reason=f"audit: likely {kind} (score {score:.3f})")
         return self
 
-    def extend(self, other):
+    def extend(self, other: Edits) -> Edits:
         """Append the edits of another :class:`Edits`.
+
+        Parameters
+        ----------
+        other : Edits
+            Its edits are appended after these.
 
         Returns
         -------
@@ -167,10 +230,15 @@ class Edits:
         return (f"<Edits: {n_set} labels to add, {n_clear} to remove, "
                 f"{n_drop} rows to drop>")
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The edits as a DataFrame (``action``, ``row``, ``label``, ``value``, ``reason``).
 
         ``action`` is ``"add"``, ``"remove"`` or ``"drop"``.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            One row per edit, in the order they were recorded.
         """
         from .._optional import import_optional
 
@@ -221,12 +289,14 @@ class Edits:
         kept = np.asarray([i for i in range(n_rows) if i not in dropped], dtype=np.int64)
         return cells, kept
 
-    def apply(self, texts, Y, *, label_names=None):
+    def apply(self, texts: Any, Y: Any, *,
+              label_names: Sequence[str] | None = None) -> tuple[Any, Any, NDArray[np.intp]]:
         """Apply the edits to copies of ``texts`` and ``Y``.
 
         Parameters
         ----------
         texts : list, tuple, ndarray or Series of str
+            The texts, one per row.
         Y : array-like, sparse matrix, DataFrame or list of label collections
             The labels, in any form mlkit accepts; the result has the same
             form (a DataFrame keeps its columns, dtypes and index labels; a
@@ -247,7 +317,7 @@ class Edits:
             Positions (in the input) of the rows kept, in order.
         """
         n = self._n_texts(texts)
-        if _is_dataframe(Y):
+        if is_dataframe(Y):
             n_y = Y.shape[0]
         elif sp.issparse(Y) or isinstance(Y, np.ndarray):
             n_y = Y.shape[0]
@@ -263,7 +333,7 @@ class Edits:
             raise ValueError(
                 f"texts has {n} rows but Y has {n_y}; pass the texts and labels of the same rows."
             )
-        if _looks_like_label_lists(Y):
+        if looks_like_label_lists(Y):
             Y2, kept = self._apply_label_lists(Y, n, label_names)
         else:
             Y2, kept = self._apply_matrix(Y, n, label_names)
@@ -297,7 +367,7 @@ class Edits:
     def _names_for_matrix(self, Y, label_names, n_labels):
         if label_names is not None:
             names = [str(x) for x in label_names]
-        elif _is_dataframe(Y):
+        elif is_dataframe(Y):
             names = [str(c) for c in Y.columns]
         else:
             names = self.label_names
@@ -314,7 +384,7 @@ class Edits:
         n_labels = Ychk.shape[1]
         names = self._names_for_matrix(Y, label_names, n_labels)
         cells, kept = self._plan(n, names, n_labels)
-        if _is_dataframe(Y):
+        if is_dataframe(Y):
             out = Y.copy()
             for (i, j), v in cells.items():
                 out.iloc[i, j] = bool(v) if out.dtypes.iloc[j].kind == "b" else v
@@ -343,7 +413,7 @@ class Edits:
         return (tuple(out) if isinstance(Y, tuple) else out), kept
 
     def _apply_label_lists(self, Y, n, label_names):
-        series = _is_series(Y)
+        series = is_series(Y)
         items = Y.tolist() if series else list(Y)
         Ychk, names = check_label_matrix(items, label_names=label_names)
         names = [str(x) for x in names]

@@ -1,11 +1,17 @@
 """Known label noise, to measure how well an audit finds it on your own data."""
 
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.utils import check_random_state
 
 from .._labels import check_label_matrix
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 __all__ = ["inject_label_noise"]
 
@@ -18,8 +24,14 @@ def _check_fraction(value, name):
     return float(value)
 
 
-def inject_label_noise(Y, *, missing=0.05, spurious=0.01, spurious_from="uniform",
-                       random_state=None):
+def inject_label_noise(
+    Y: Any,
+    *,
+    missing: float = 0.05,
+    spurious: float = 0.01,
+    spurious_from: str = "uniform",
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Remove some positive labels and add spurious ones, at random.
 
     The benchmark of :func:`audit` and its tests use this to plant errors whose
@@ -39,6 +51,7 @@ def inject_label_noise(Y, *, missing=0.05, spurious=0.01, spurious_from="uniform
         How the wrong tag is drawn: uniformly among the absent labels, or in
         proportion to each label's frequency.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draws; pass an int for reproducible noise.
 
     Returns
     -------

@@ -8,8 +8,8 @@ refitted on all rows (used for the train-vs-held-out gap). Nothing of that is
 rewritten here.
 """
 
+import logging
 import numbers
-import sys
 import time
 import warnings
 
@@ -19,17 +19,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
 from .._factory import make_classifier
+from ..base import resolve_response_method
 from ..model_selection import MultilabelStratifiedKFold
-from ..thresholds import (
-    ThresholdTuner,
-    _has_method,
-    _platt_fit,
-    _platt_transform,
-    _scores,
-    apply_thresholds,
-)
+from ..thresholds import SigmoidCalibrator, ThresholdTuner
 
 __all__ = ["check_cv_folds", "out_of_fold"]
+
+logger = logging.getLogger(__name__)
 
 # probabilities are kept away from exactly 0 and 1 so that their logits are finite
 _EPS = 1e-6
@@ -79,20 +75,20 @@ def _resolve(estimator, random_state):
         return prefix, clone(estimator.steps[-1][1]), estimator.steps[-1][0]
     if isinstance(estimator, ThresholdTuner):
         return [], clone(estimator), None
-    for method in ("predict_proba", "decision_function"):
-        if _has_method(estimator, method):
-            break
-    else:
+    try:
+        resolve_response_method(estimator)
+    except TypeError:
         raise TypeError(
             f"{type(estimator).__name__} has neither predict_proba nor decision_function; the "
             "audit needs per-label scores."
-        )
+        ) from None
     return [], ThresholdTuner(clone(estimator)), None
 
 
-def _log(verbose, message):
-    if verbose:
-        print(f"[mlkit.insights] {message}", file=sys.stderr, flush=True)
+def _log(verbose, message, *, to=None):
+    """Progress notes go to a ``mlkit.insights`` logger, this module's or ``to`` (INFO when
+    ``verbose``, else DEBUG); the visible progress is the threshold tuner's bar."""
+    (to or logger).log(logging.INFO if verbose else logging.DEBUG, message)
 
 
 def out_of_fold(estimator, texts, Y, *, cv=5, random_state=0, n_jobs=None, verbose=False):
@@ -140,10 +136,9 @@ def out_of_fold(estimator, texts, Y, *, cv=5, random_state=0, n_jobs=None, verbo
         _log(verbose, f"features fitted once on all {len(texts)} rows "
                       f"({time.perf_counter() - t0:.1f} s)")
     if tuner.response_method == "auto":
-        inner = tuner.estimator
-        method = "predict_proba" if _has_method(inner, "predict_proba") else "decision_function"
-        tuner.set_params(response_method=method)
-    tuner.set_params(cv=splits, n_jobs=n_jobs)
+        # probabilities when the model has them (the audit's scores are probabilities)
+        tuner.set_params(response_method=resolve_response_method(tuner.estimator))
+    tuner.set_params(cv=splits, n_jobs=n_jobs, verbose=verbose)
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         # labels without a positive (or a negative) row: reported by the label health table
@@ -159,20 +154,20 @@ def out_of_fold(estimator, texts, Y, *, cv=5, random_state=0, n_jobs=None, verbo
         )
     thresholds = np.asarray(tuner.thresholds_, dtype=np.float64)
     method = tuner.response_method_
-    if method == "predict_proba":
-        proba = scores
-        thresholds_proba = thresholds.copy()
+    if tuner.proba_thresholds_ is not None:
+        proba = tuner.calibrate(scores)
+        thresholds_proba = tuner.proba_thresholds_
     else:
-        calibration = tuner.calibration_
-        if calibration is None:
-            calibration = _platt_fit(Y, scores)
-        proba = _platt_transform(scores, calibration)
-        thresholds_proba = _platt_transform(thresholds[None, :], calibration)[0]
+        # decision values of a model with its own predict_proba: the audit calibrates the
+        # held-out decision values itself, so that scores and thresholds share one scale
+        calibrator = SigmoidCalibrator().fit(scores, Y)
+        proba = calibrator.predict(scores)
+        thresholds_proba = calibrator.predict(thresholds[None, :])[0]
     proba = np.clip(proba, 0.0, 1.0)
-    train_scores = _scores(tuner.estimator_, X, method)
+    train_scores = tuner.tuned_scores(X)
     at_least_one = bool(tuner.at_least_one_)
-    oof_pred = apply_thresholds(scores, thresholds, at_least_one=at_least_one)
-    train_pred = apply_thresholds(train_scores, thresholds, at_least_one=at_least_one)
+    oof_pred = tuner.decide(scores)
+    train_pred = tuner.decide(train_scores)
     if fitted_prefix:
         model = Pipeline([*fitted_prefix, (tuner_name, tuner)])
     else:

@@ -9,6 +9,7 @@ from .. import metrics as _metrics
 from .._atomic import atomic_write
 from .._html import esc, figure_to_img, html_table, render_page, section
 from .._plots import plot_histogram, plot_matrix, plot_per_label_f1
+from ._rules import LIKELY, MIN_LISTED_SCORE
 
 __all__ = ["write_html"]
 
@@ -49,18 +50,31 @@ def write_html(audit, path, *, max_rows=50):
     if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
         raise ValueError(f"max_rows must be a positive int; got {max_rows!r}.")
     path = Path(path)
-    names = audit.label_names
+    sections = [
+        _overview_section(audit),
+        _error_score_section(audit, max_rows),
+        _issues_section(audit, max_rows),
+        _health_section(audit),
+        _overlap_section(audit, max_rows),
+        _duplicates_section(audit, max_rows),
+    ]
+    meta = (f"mlkit data audit \u00b7 {audit.n_samples} rows \u00b7 {audit.n_labels} labels "
+            f"\u00b7 generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}")
+    page = render_page("Data audit", sections, meta=meta)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    return path
+
+
+def _overview_section(audit):
     Y = audit.Y
     dep = audit.data_error_scores
-    issues = audit.label_issues
     health = audit.label_health
-    likely = audit.issue_scores >= 0.5
+    likely = audit.issue_scores >= LIKELY
     n_miss = int((likely & (Y == 0)).sum())
     n_wrong = int((likely & (Y == 1)).sum())
     f1_micro = _metrics.f1_score(Y, audit.oof_pred, average="micro")
     f1_macro = _metrics.f1_score(Y, audit.oof_pred, average="macro")
-    sections = []
-
     overview = html_table(
         [
             ("rows", audit.n_samples),
@@ -71,7 +85,7 @@ def write_html(audit, path, *, max_rows=50):
             ("likely label issues (score \u2265 0.5)",
              f"{n_miss + n_wrong} cells ({n_miss} missing, {n_wrong} wrong) in "
              f"{int(likely.any(axis=1).sum())} rows"),
-            ("rows with data error score \u2265 0.5", int((dep >= 0.5).sum())),
+            ("rows with data error score \u2265 0.5", int((dep >= LIKELY).sum())),
             ("labels with alerts", int((health["alerts"] != "").sum())),
             ("duplicate texts with different labels",
              f"{audit.duplicates['group'].nunique()} groups"),
@@ -79,8 +93,11 @@ def write_html(audit, path, *, max_rows=50):
         ],
         ["", "value"],
     )
-    sections.append(section("Overview", overview, section_id="overview"))
+    return section("Overview", overview, section_id="overview")
 
+
+def _error_score_section(audit, max_rows):
+    dep = audit.data_error_scores
     fig = plot_histogram(dep, xlabel="data error score (0 = labels confirmed, 1 = likely wrong)",
                          title="Data error score of every row")
     top_rows = np.argsort(-dep, kind="stable")[:max_rows]
@@ -92,7 +109,7 @@ def write_html(audit, path, *, max_rows=50):
         ["row", "data error score", "error probability", "given labels",
          "predicted (out of fold)", "text"],
     )
-    sections.append(section(
+    return section(
         "Data error score",
         _para("Each row's data error score is in [0, 1]: high when its given labels disagree "
               "with confident out-of-fold predictions, around 0.5 when the row sits on a "
@@ -101,8 +118,11 @@ def write_html(audit, path, *, max_rows=50):
         _note(f"The {len(top_rows)} rows with the highest score:"),
         rows_table,
         section_id="data-error-score",
-    ))
+    )
 
+
+def _issues_section(audit, max_rows):
+    issues = audit.label_issues
     top = issues.head(max_rows)
     issues_table = html_table(
         [(int(r.row), r.label, r.kind, float(r.score), float(r.proba), float(r.threshold),
@@ -110,16 +130,21 @@ def write_html(audit, path, *, max_rows=50):
         ["row", "label", "kind", "score", "model probability", "threshold", "given labels",
          "text"],
     )
-    sections.append(section(
+    return section(
         "Likely label issues",
         _para("Cells ranked by the probability that the given label is wrong. 'missing': the "
               "label is not given but likely applies; 'wrong': it is given but likely does "
               "not. Review them top-down."),
-        _note(f"{len(issues)} cells have a score of at least 0.05; the first {len(top)}:"),
+        _note(f"{len(issues)} cells have a score of at least {MIN_LISTED_SCORE}; the first "
+              f"{len(top)}:"),
         issues_table,
         section_id="label-issues",
-    ))
+    )
 
+
+def _health_section(audit):
+    names = audit.label_names
+    health = audit.label_health
     fig = plot_per_label_f1(names, health["f1"].to_numpy(), health["support"].to_numpy())
     cols = ["support", "precision", "recall", "f1", "average_precision", "threshold",
             "train_f1", "likely_missing", "likely_wrong", "alerts"]
@@ -129,15 +154,19 @@ def write_html(audit, path, *, max_rows=50):
         row = health.iloc[j]
         health_rows.append([names[j], *(row[c].item() if hasattr(row[c], "item") else row[c]
                                         for c in cols)])
-    sections.append(section(
+    return section(
         "Label health",
         _img(fig, alt="Per-label F1 and support"),
         _note("Out-of-fold precision, recall and F1 with the tuned thresholds; train F1 is the "
               "model refitted on all rows, scored on them. Labels with alerts first."),
         html_table(health_rows, ["label", *cols]),
         section_id="label-health",
-    ))
+    )
 
+
+def _overlap_section(audit, max_rows):
+    names = audit.label_names
+    Y = audit.Y
     overlap = audit.overlap.head(max_rows)
     parts = [_img(plot_matrix(audit.overlap_matrix, names, title="Label overlap",
                               cbar_label="share of rows of A (row) predicted B (column)"),
@@ -152,8 +181,10 @@ def write_html(audit, path, *, max_rows=50):
     parts.append(_img(plot_matrix(co, names, title="Label co-occurrence",
                                   cbar_label="rows with both labels"),
                       alt="Label co-occurrence heatmap"))
-    sections.append(section("Overlapping labels", *parts, section_id="overlap"))
+    return section("Overlapping labels", *parts, section_id="overlap")
 
+
+def _duplicates_section(audit, max_rows):
     dups = audit.duplicates
     if len(dups):
         shown = dups[dups["group"] < max_rows]
@@ -166,12 +197,5 @@ def write_html(audit, path, *, max_rows=50):
                     f"different labels ({len(dups)} rows); the first {shown['group'].nunique()}:")
     else:
         dup_html, dup_note = "", "No exact or near-duplicate texts with different labels."
-    sections.append(section("Duplicates with different labels", _note(dup_note), dup_html,
-                            section_id="duplicates"))
-
-    meta = (f"mlkit data audit \u00b7 {audit.n_samples} rows \u00b7 {audit.n_labels} labels "
-            f"\u00b7 generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}")
-    page = render_page("Data audit", sections, meta=meta)
-    with atomic_write(path, "w", encoding="utf-8") as fh:
-        fh.write(page)
-    return path
+    return section("Duplicates with different labels", _note(dup_note), dup_html,
+                   section_id="duplicates")

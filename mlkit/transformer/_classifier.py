@@ -4,6 +4,8 @@ torch and transformers are imported inside the methods that need them
 (extra ``transformer``); importing this module is free.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 import os
@@ -11,7 +13,9 @@ import shutil
 import tempfile
 import uuid
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,7 +26,11 @@ from sklearn.utils.validation import check_is_fitted
 from .._labels import check_label_matrix
 from .._optional import import_optional
 from .._text import check_texts
-from ..transforms._base import MultiLabelClassifierMixin
+from .._torch import VERBOSE_CONSTRAINT, TorchDevice, progress_bar, show_progress
+from ..base import Interval, MultiLabelClassifierMixin, StrOptions, fit_context
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["DEFAULT_TRANSFORMER_MODEL", "TransformerClassifier"]
 
@@ -36,7 +44,6 @@ _CFG_MAX_LENGTH = "mlkit_max_length"
 _CFG_CLASSES = "mlkit_classes_kind"
 _CFG_POOLING = "mlkit_pooling"
 _HEAD_FILE = "mlkit_head.safetensors"
-_POOLINGS = ("auto", "cls", "mean")
 
 
 def _imports():
@@ -191,7 +198,7 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         Texts per training step.
     learning_rate : float, default=5e-5
         Peak learning rate of the encoder (AdamW).
-    head_learning_rate : float or None, default=None
+    head_learning_rate : float > 0 or None, default=None
         Peak learning rate of the new head (parameters outside the base
         encoder); None uses ``learning_rate``. A higher one (e.g. 1e-3) helps
         on small training sets.
@@ -200,7 +207,7 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     warmup_ratio : float, default=0.1
         Fraction of the training steps over which the learning rate rises
         linearly from 0; it then decays linearly to 0.
-    max_grad_norm : float or None, default=1.0
+    max_grad_norm : float > 0 or None, default=1.0
         Clip the gradients' global L2 norm to this; None disables clipping.
     pos_weight : None, "balanced" or array-like of shape (n_labels,), default=None
         Weight of the positive examples of each label in the loss.
@@ -259,8 +266,9 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         Autocast on CUDA: ``"auto"`` and True enable it there (bfloat16 when
         the GPU supports it, else float16 with a gradient scaler); it is
         never used on CPU (True warns there).
-    device : str, default="auto"
-        ``"auto"``: a CUDA (or MPS) GPU when torch sees one, else the CPU.
+    device : str or torch.device, default="auto"
+        ``"auto"``: a CUDA (or MPS) GPU when torch sees one, else the CPU;
+        or a torch device name such as ``"cpu"`` or ``"cuda:1"``.
     random_state : int, RandomState instance or None, default=None
         Seeds the head's initialization, dropout, shuffling and the
         validation split. On CPU two fits with the same integer seed (and the
@@ -270,10 +278,16 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         Only use local directories and the local Hugging Face cache (set
         ``HF_HUB_OFFLINE=1`` too, to be sure). Set False to let transformers
         download ``model`` from the hub.
-    verbose : {"auto", True, False}, default="auto"
-        Progress bar over training steps with the running loss (and the
-        validation metric per epoch). ``"auto"``: only when standard error is
-        a terminal or in Jupyter.
+    verbose : bool, int or "auto", default=False
+        `tqdm <https://tqdm.github.io>`_ progress bars on standard error:
+        in ``fit``, one over the texts of the linear probe (when
+        ``head_init="linear_probe"`` applies) and one over the training steps
+        with the running loss (and the validation metric after each epoch);
+        in ``decision_function``, ``predict_proba`` and ``predict``, one over
+        the texts. False (or 0): nothing is ever printed. True (or an
+        int >= 1): every bar. ``"auto"``: the bars when standard error is a
+        terminal or the code runs in Jupyter (the command line's choice),
+        and for inference only from 1,000 texts.
 
     Attributes
     ----------
@@ -324,14 +338,62 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     >>> clf.save_pretrained("my-checkpoint")  # doctest: +SKIP
     """
 
-    def __init__(self, model=DEFAULT_TRANSFORMER_MODEL, *, max_length=128, epochs=3,
-                 batch_size=32, learning_rate=5e-5, head_learning_rate=None, weight_decay=0.01,
-                 warmup_ratio=0.1, max_grad_norm=1.0, pos_weight=None, max_pos_weight=50.0,
-                 validation_fraction=None, early_stopping_metric="average_precision_macro",
-                 patience=2, threshold=0.5, pooling="auto", head_init="linear_probe",
-                 eval_batch_size=None,
-                 group_by_length=True, mixed_precision="auto", device="auto",
-                 random_state=None, local_files_only=True, verbose="auto"):
+    _parameter_constraints = {
+        "model": [str, os.PathLike],
+        "max_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "head_learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "warmup_ratio": [Interval(numbers.Real, 0, 1, closed="left")],
+        "max_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        # the length of an array is checked against Y's labels in fit
+        "pos_weight": [None, StrOptions({"balanced"}), "array-like"],
+        "max_pos_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "early_stopping_metric": [str],  # a name of mlkit.metrics.get_metric, checked in fit
+        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "threshold": [Interval(numbers.Real, 0, 1, closed="both")],
+        "pooling": [StrOptions({"auto", "cls", "mean"})],
+        "head_init": [StrOptions({"linear_probe", "random"})],
+        "eval_batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "group_by_length": ["boolean"],
+        "mixed_precision": ["boolean", StrOptions({"auto"})],
+        "device": [str, TorchDevice],  # the name is checked by resolve_device in fit
+        "random_state": ["random_state"],
+        "local_files_only": ["boolean"],
+        "verbose": VERBOSE_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] = DEFAULT_TRANSFORMER_MODEL,
+        *,
+        max_length: int = 128,
+        epochs: int = 3,
+        batch_size: int = 32,
+        learning_rate: float = 5e-5,
+        head_learning_rate: float | None = None,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        max_grad_norm: float | None = 1.0,
+        pos_weight: str | ArrayLike | None = None,
+        max_pos_weight: float = 50.0,
+        validation_fraction: float | None = None,
+        early_stopping_metric: str = "average_precision_macro",
+        patience: int = 2,
+        threshold: float = 0.5,
+        pooling: str = "auto",
+        head_init: str = "linear_probe",
+        eval_batch_size: int | None = None,
+        group_by_length: bool = True,
+        mixed_precision: bool | str = "auto",
+        device: Any = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        local_files_only: bool = True,
+        verbose: bool | int | str = False,
+    ) -> None:
         self.model = model
         self.max_length = max_length
         self.epochs = epochs
@@ -362,62 +424,18 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
 
     def _check_params(self):
-        from .._torch import check_verbose
+        """Validate the parameters: the constraints, then what they cannot express."""
+        self._validate_params()
+        self._check_param_values()
 
-        def positive_int(name, allow_none=False):
-            v = getattr(self, name)
-            if v is None and allow_none:
-                return
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{_WHO}: {name} must be a positive integer"
-                                 f"{' or None' if allow_none else ''}; got {v!r}.")
-
-        def nonneg(name, allow_none=False, upper=None):
-            v = getattr(self, name)
-            if v is None and allow_none:
-                return
-            if (not isinstance(v, numbers.Real) or isinstance(v, bool) or not np.isfinite(v)
-                    or v < 0 or (upper is not None and v >= upper)):
-                rng = f"in [0, {upper})" if upper is not None else "non-negative"
-                raise ValueError(f"{_WHO}: {name} must be a {rng} number; got {v!r}.")
-
-        if not isinstance(self.model, (str, os.PathLike)) or not os.fspath(self.model):
-            raise TypeError(
-                f"{_WHO}: model must be a Hugging Face hub name or a local directory (str or "
-                f"path); got {type(self.model).__name__} {self.model!r}."
-            )
-        for name in ("max_length", "epochs", "batch_size", "patience"):
-            positive_int(name)
-        positive_int("eval_batch_size", allow_none=True)
-        for name in ("learning_rate", "weight_decay", "max_pos_weight"):
-            nonneg(name)
-        if self.learning_rate <= 0:
-            raise ValueError(f"{_WHO}: learning_rate must be positive; got {self.learning_rate!r}.")
-        nonneg("head_learning_rate", allow_none=True)
-        nonneg("warmup_ratio", upper=1)
-        nonneg("max_grad_norm", allow_none=True)
-        if self.validation_fraction is not None:
-            v = self.validation_fraction
-            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not 0 < v < 1:
-                raise ValueError(f"{_WHO}: validation_fraction must be a number in (0, 1) or "
-                                 f"None; got {v!r}.")
-        if not isinstance(self.threshold, numbers.Real) or isinstance(self.threshold, bool) \
-                or not 0 <= self.threshold <= 1:
-            raise ValueError(f"{_WHO}: threshold is a probability and must be in [0, 1]; got "
-                             f"{self.threshold!r}.")
-        if self.pooling not in _POOLINGS:
-            raise ValueError(f"{_WHO}: pooling={self.pooling!r} is not supported; use one of "
-                             f"{_POOLINGS}.")
-        if self.head_init not in ("linear_probe", "random"):
-            raise ValueError(f"{_WHO}: head_init={self.head_init!r} is not supported; use "
-                             "'linear_probe' or 'random'.")
-        if self.mixed_precision not in ("auto", True, False):
-            raise ValueError(f"{_WHO}: mixed_precision={self.mixed_precision!r} is not "
-                             "supported; use 'auto', True or False.")
+    def _check_param_values(self):
+        # (fit runs _validate_params through fit_context first)
+        if not os.fspath(self.model):
+            raise ValueError(f"{_WHO}: model is an empty string; give a Hugging Face hub name "
+                             "or a local checkpoint directory.")
         from ..metrics import get_metric
 
         get_metric(self.early_stopping_metric)  # raises with the valid names
-        check_verbose(self.verbose, _WHO)
 
     # ------------------------------------------------------------------
     # loading
@@ -590,10 +608,7 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         L = Y.shape[1]
         if pw is None:
             return None
-        if isinstance(pw, str):
-            if pw != "balanced":
-                raise ValueError(f"{_WHO}: pos_weight={pw!r} is not supported; use None, "
-                                 "'balanced' or an array of one weight per label.")
+        if isinstance(pw, str):  # "balanced", the only string allowed
             n_pos = Y.sum(axis=0).astype(np.float64)
             n_neg = Y.shape[0] - n_pos
             w = np.where(n_pos > 0, n_neg / np.maximum(n_pos, 1), 1.0)
@@ -624,7 +639,8 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
             groups[key]["params"].append(p)
         return list(groups.values())
 
-    def fit(self, X, Y):
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Sequence[str] | ArrayLike, Y: ArrayLike | sp.spmatrix) -> TransformerClassifier:
         """Fine-tune the encoder and the head on raw texts.
 
         Parameters
@@ -639,13 +655,13 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        self._check_params()
+        self._check_param_values()
         texts = check_texts(X, estimator=self)
         Y, names = check_label_matrix(Y, n_samples=len(texts))
         Yd = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
         pos_weight = self._pos_weight(Yd)
         torch, transformers = _imports()
-        from .._torch import resolve_device, show_progress
+        from .._torch import resolve_device
 
         device = resolve_device(self.device, purpose=_WHO, extra=_EXTRA)
         if self.mixed_precision is True and not device.startswith("cuda"):
@@ -689,18 +705,26 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         return self
 
     def _linear_probe(self, torch, model, tokenizer, features, lengths, Yt, pos_weight,
-                      device):
+                      device, progress=False):
         """Fit the (mean-pooling) head on the frozen encoder's features: LP before FT."""
         order = np.argsort(-lengths, kind="stable")
         bs = int(self.eval_batch_size or 2 * int(self.batch_size))
         pooled = torch.empty((len(features), model.classifier.in_features))
         autocast, _ = self._autocast(torch, device)
         model.eval()
-        with torch.inference_mode(), autocast:
-            for start in range(0, len(order), bs):
-                idx = order[start:start + bs]
-                batch = self._collate(tokenizer, [features[i] for i in idx], device)
-                pooled[torch.as_tensor(idx)] = model.pool(**batch).float().cpu()
+        bar = progress_bar(progress, total=len(features), desc="Linear probe", unit="text",
+                           extra=_EXTRA, purpose=_WHO)
+        try:
+            with torch.inference_mode(), autocast:
+                for start in range(0, len(order), bs):
+                    idx = order[start:start + bs]
+                    batch = self._collate(tokenizer, [features[i] for i in idx], device)
+                    pooled[torch.as_tensor(idx)] = model.pool(**batch).float().cpu()
+                    if bar is not None:
+                        bar.update(len(idx))
+        finally:
+            if bar is not None:
+                bar.close()
         Z = pooled.to(device)
         Y = Yt.to(device)
         head = torch.nn.Linear(Z.shape[1], Y.shape[1]).to(device)
@@ -739,7 +763,7 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
             else torch.as_tensor(pos_weight, dtype=torch.float32, device=device))
         if fresh_head and self.head_init == "linear_probe" and hasattr(model, "pool"):
             self._linear_probe(torch, model, tokenizer, features, lengths, Yt, pos_weight,
-                               device)
+                               device, progress)
         optimizer = torch.optim.AdamW(self._param_groups(model), lr=float(self.learning_rate))
         steps_per_epoch = math.ceil(len(train_idx) / int(self.batch_size))
         total = steps_per_epoch * int(self.epochs)
@@ -755,10 +779,8 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         self.best_epoch_ = None
         self.n_epochs_ = 0
         best_score, best_state, bad_epochs = None, None, 0
-        bar = None
-        if progress:
-            tqdm = import_optional("tqdm.auto", extra=_EXTRA, purpose=_WHO)
-            bar = tqdm.tqdm(total=total, desc="Fine-tuning", unit="step")
+        bar = progress_bar(progress, total=total, desc="Fine-tuning", unit="step",
+                           extra=_EXTRA, purpose=_WHO)
         try:
             for epoch in range(int(self.epochs)):
                 model.train()
@@ -835,7 +857,7 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     # inference
     # ------------------------------------------------------------------
 
-    def _logits_of(self, model, tokenizer, texts, device):
+    def _logits_of(self, model, tokenizer, texts, device, progress=False):
         torch, _ = _imports()
         features, lengths = self._tokenize(tokenizer, texts)
         order = np.argsort(-lengths, kind="stable")
@@ -844,17 +866,23 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         autocast, _ = self._autocast(torch, device)
         was_training = model.training
         model.eval()
+        bar = progress_bar(progress, total=len(texts), desc="Predicting", unit="text",
+                           extra=_EXTRA, purpose=_WHO)
         try:
             with torch.inference_mode(), autocast:
                 for start in range(0, len(order), bs):
                     idx = order[start:start + bs]
                     batch = self._collate(tokenizer, [features[i] for i in idx], device)
                     out[idx] = model(**batch).logits.float().cpu().numpy()
+                    if bar is not None:
+                        bar.update(len(idx))
         finally:
             model.train(was_training)
+            if bar is not None:
+                bar.close()
         return out
 
-    def decision_function(self, X):
+    def decision_function(self, X: Sequence[str] | ArrayLike) -> NDArray[np.float64]:
         """Logits of each label (before the sigmoid).
 
         Parameters
@@ -868,10 +896,16 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         texts = check_texts(X, estimator=self)
-        return self._logits_of(self.model_, self.tokenizer_, texts, self.device_)
+        return self._logits_of(self.model_, self.tokenizer_, texts, self.device_,
+                               progress=show_progress(self.verbose, len(texts)))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Sequence[str] | ArrayLike) -> NDArray[np.float64]:
         """Probability that each label applies (sigmoid of the logits).
+
+        Parameters
+        ----------
+        X : list, tuple, ndarray or Series of str
+            Raw texts.
 
         Returns
         -------
@@ -880,8 +914,13 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         logits = self.decision_function(X)
         return 0.5 * (1.0 + np.tanh(0.5 * logits))
 
-    def predict(self, X):
+    def predict(self, X: Sequence[str] | ArrayLike) -> NDArray[np.int64]:
         """0/1 decisions: ``predict_proba(X) >= threshold``.
+
+        Parameters
+        ----------
+        X : list, tuple, ndarray or Series of str
+            Raw texts.
 
         Returns
         -------
@@ -893,7 +932,7 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     # checkpoints
     # ------------------------------------------------------------------
 
-    def save_pretrained(self, directory):
+    def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
         """Write a standard Hugging Face checkpoint (weights, config, tokenizer).
 
         ``config.json`` has ``problem_type="multi_label_classification"``,
@@ -912,10 +951,12 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         Parameters
         ----------
         directory : str or path-like
+            Where to write the checkpoint.
 
         Returns
         -------
         directory : pathlib.Path
+            The absolute checkpoint directory.
         """
         check_is_fitted(self, "model_")
         target = Path(os.fspath(directory)).expanduser().absolute()
@@ -964,7 +1005,8 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
             self.tokenizer_.save_pretrained(directory)
 
     @classmethod
-    def from_pretrained(cls, directory, **params):
+    def from_pretrained(cls, directory: str | os.PathLike[str],
+                        **params: Any) -> TransformerClassifier:
         """Load a multi-label sequence-classification checkpoint, ready to predict.
 
         Any Hugging Face checkpoint of a ``...ForSequenceClassification``

@@ -1,18 +1,32 @@
-"""Pieces shared by the problem-transformation estimators."""
+"""Pieces shared by the problem-transformation estimators (the multi-label mixin
+itself lives in :mod:`mlkit.base`, shared with every other estimator)."""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils import get_tags
 
-from .._compat import validate_data
-from .._labels import check_label_matrix
+from ..base import (
+    HasMethods,
+    MultiLabelClassifierMixin,
+    route_fit_params,
+    single_child_router,
+)
 
-# Score given to a label that was constant in the training data, in
-# decision-function units. Large enough to sit below (above) any real margin
-# of a linear model, finite so that averages and ranking metrics still work.
-CONSTANT_DECISION = 1e3
+if TYPE_CHECKING:
+    from sklearn.utils.metadata_routing import MetadataRouter
+
+#: Constraints shared by every problem transformation.
+ESTIMATOR_CONSTRAINTS = {
+    "estimator": [HasMethods(["fit", "predict"]), None],
+}
+N_JOBS_CONSTRAINTS = [numbers.Integral, None]
 
 
 def prepare_features(X):
@@ -34,85 +48,6 @@ def prepare_features(X):
     return np.ascontiguousarray(X, dtype=np.float64)
 
 
-class MultiLabelClassifierMixin(ClassifierMixin):
-    """Tags, label bookkeeping and scoring shared by mlkit's multi-label classifiers."""
-
-    def _validate_fit_data(self, X, Y):
-        _reject_raw_text(self, X)
-        Y, names = check_label_matrix(Y, n_samples=_num_samples_or_none(X))
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], dtype=None)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[0]} samples but Y has {Y.shape[0]} rows; each sample needs "
-                "exactly one row of labels."
-            )
-        self.classes_ = names if names is not None else np.arange(Y.shape[1])
-        self.n_labels_ = Y.shape[1]
-        return X, Y
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        # every column of Y is one binary problem: values other than 0/1 are rejected,
-        # so the estimator does not support multi-class targets (scikit-learn's common
-        # checks then feed it 0/1 targets instead of 0..k ones)
-        tags.classifier_tags.multi_class = False
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        tags.target_tags.required = True
-        estimator = getattr(self, "estimator", None)
-        if estimator is not None:
-            tags.input_tags.sparse = get_tags(estimator).input_tags.sparse
-        else:
-            tags.input_tags.sparse = True
-        return tags
-
-    def score(self, X, y, sample_weight=None):
-        """Micro-averaged F1 of ``predict(X)`` against ``y``.
-
-        Subset accuracy (scikit-learn's default for classifiers) rewards only
-        rows whose every label is right, which is rarely what multi-label users
-        optimize; micro-F1 is the usual headline metric.
-        """
-        from ..metrics import f1_score
-
-        return f1_score(y, self.predict(X), average="micro", sample_weight=sample_weight)
-
-
-def _reject_raw_text(estimator, X):
-    """Raise a TypeError naming the fix when ``X`` is raw text instead of features.
-
-    Without it a single string is measured by ``len`` (its characters), and a list of
-    texts fails deep in scikit-learn's validation with a message about 2-D arrays.
-    """
-    name = type(estimator).__name__
-    fix = (
-        f"{name} takes numeric features; for raw texts put a featurizer in front, e.g. "
-        f"make_pipeline(TfidfFeaturizer(), {name}(...))."
-    )
-    if isinstance(X, (str, bytes)):
-        raise TypeError(f"{name} received a single {type(X).__name__} as X. {fix}")
-    first = None
-    if isinstance(X, (list, tuple)) and len(X):
-        first = X[0]
-    elif isinstance(X, np.ndarray) and X.ndim == 1 and X.size and X.dtype.kind in "USO":
-        first = X.flat[0]
-    elif hasattr(X, "dtype") and hasattr(X, "iloc") and getattr(X, "ndim", 0) == 1 and len(X):
-        first = X.iloc[0]  # pandas Series
-    if isinstance(first, (str, bytes)):
-        raise TypeError(f"{name} received raw text as X ({type(first).__name__} items). {fix}")
-
-
-def _num_samples_or_none(X):
-    try:
-        return X.shape[0]
-    except AttributeError:
-        try:
-            return len(X)
-        except TypeError:
-            return None
-
-
 def default_estimator():
     """The binary classifier used when ``estimator=None``."""
     return LogisticRegression(solver="liblinear", C=10.0)
@@ -123,6 +58,76 @@ class ProblemTransformation(MultiLabelClassifierMixin, BaseEstimator):
 
     def _base_estimator(self):
         return default_estimator() if self.estimator is None else self.estimator
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """Routing of fit parameters: ``fit`` forwards them to every ``estimator.fit``.
+
+        Used when scikit-learn's metadata routing is enabled
+        (``sklearn.set_config(enable_metadata_routing=True)``): request a
+        parameter on the base estimator, e.g.
+        ``BinaryRelevance(LogisticRegression().set_fit_request(sample_weight=True))``.
+        With ``estimator=None`` the default classifier requests nothing; pass
+        the estimator explicitly to request parameters.
+
+        The estimator's own ``score(X, y, sample_weight=None)`` is part of the
+        routing too (``set_score_request``), so that a Pipeline ending in it
+        can be scored under routing, and a search can score it weighted.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return single_child_router(self, self._base_estimator()).add_self_request(self)
+
+    def _fit_params_for_base(self, fit_params):
+        """The parameters every base ``fit`` gets: routed (routing enabled) or all,
+        checked against the base estimator's ``fit`` signature."""
+        params = route_fit_params(self, fit_params)
+        check_fit_params(self, self._base_estimator(), params)
+        return params
+
+
+def check_fit_params(owner, estimator, params):
+    """Raise a TypeError naming the fit parameters ``estimator.fit`` cannot take.
+
+    Checked once, before any label is fitted: otherwise the error would come from
+    deep inside a parallel loop, or never (labels that are constant are not fitted).
+    Estimators whose ``fit`` takes ``**kwargs`` (a Pipeline) check their own.
+    """
+    if not params:
+        return
+    try:
+        signature = inspect.signature(estimator.fit)
+    except (TypeError, ValueError):  # pragma: no cover - builtin or odd callable
+        return
+    accepted = signature.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = [name for name, p in accepted.items()
+                 if p.kind is not inspect.Parameter.VAR_POSITIONAL][2:]
+        raise TypeError(
+            f"{type(owner).__name__}.fit got the fit parameter(s) {unknown}, but "
+            f"{type(estimator).__name__}.fit does not accept them (it takes "
+            f"{takes if takes else 'no fit parameters'}); remove them or use a base "
+            "estimator whose fit takes them."
+        )
+
+
+def constant_value(y, fit_params):
+    """The single class of ``y`` among the rows that carry weight, or None.
+
+    A row with ``sample_weight`` 0 does not count, so that a zero weight gives the
+    same model as dropping the row: a label whose positives all have weight 0 is
+    constant (negative), exactly as it is without those rows.
+    """
+    w = fit_params.get("sample_weight")
+    if w is not None and not np.isscalar(w):
+        w = np.asarray(w)
+        if w.shape == y.shape and (w > 0).any():
+            y = y[w > 0]
+    return y[0] if y.min() == y.max() else None
 
 
 def base_estimator_has(method):

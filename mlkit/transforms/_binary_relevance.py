@@ -1,6 +1,9 @@
 """Binary relevance: one independent binary classifier per label."""
 
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,13 +14,19 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import LinearClassifierMixin, validate_data
+from ..base import CONSTANT_DECISION, fit_context
 from ._base import (
-    CONSTANT_DECISION,
+    ESTIMATOR_CONSTRAINTS,
+    N_JOBS_CONSTRAINTS,
     ProblemTransformation,
     base_estimator_has,
+    constant_value,
     label_column,
     prepare_features,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["BinaryRelevance"]
 
@@ -44,8 +53,9 @@ class _ConstantLabel:
 
 
 def _fit_binary(estimator, X, y, fit_params):
-    if y.min() == y.max():
-        return _ConstantLabel(y[0])
+    value = constant_value(y, fit_params)
+    if value is not None:
+        return _ConstantLabel(value)
     est = clone(estimator)
     est.fit(X, y, **fit_params)
     return est
@@ -111,6 +121,15 @@ class BinaryRelevance(ProblemTransformation):
         Number of labels fitted in parallel. None means 1 unless in a
         :func:`joblib.parallel_config` context; -1 uses all processors.
 
+    Notes
+    -----
+    Fit parameters (``sample_weight``, ...) go to every label's ``fit``. With
+    scikit-learn's metadata routing enabled, only those the base estimator
+    requested with ``set_fit_request`` do (see :meth:`get_metadata_routing`).
+    A label whose class is constant among the rows with a positive
+    ``sample_weight`` is a constant predictor, so a zero weight is the same as
+    dropping the row.
+
     Attributes
     ----------
     estimators_ : list of estimators
@@ -148,11 +167,14 @@ class BinaryRelevance(ProblemTransformation):
     (2, 4)
     """
 
-    def __init__(self, estimator=None, *, n_jobs=None):
+    _parameter_constraints = {**ESTIMATOR_CONSTRAINTS, "n_jobs": N_JOBS_CONSTRAINTS}
+
+    def __init__(self, estimator: Any = None, *, n_jobs: int | None = None) -> None:
         self.estimator = estimator
         self.n_jobs = n_jobs
 
-    def fit(self, X, Y, **fit_params):
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: ArrayLike | sp.spmatrix, Y: ArrayLike | sp.spmatrix, **fit_params: Any) -> BinaryRelevance:
         """Fit one binary classifier per label.
 
         Parameters
@@ -163,13 +185,17 @@ class BinaryRelevance(ProblemTransformation):
         Y : array-like, sparse matrix, DataFrame or list of label collections
             Labels; see :func:`mlkit.labels_to_indicator`.
         **fit_params : dict
-            Passed to every label's ``fit`` (e.g. ``sample_weight``).
+            Passed to every label's ``fit`` (e.g. ``sample_weight``), also to
+            the single multi-output fit of the RidgeClassifier path. With
+            metadata routing enabled, only the parameters the base estimator
+            requested (``set_fit_request``) are passed.
 
         Returns
         -------
         self : object
             Fitted estimator.
         """
+        params = self._fit_params_for_base(fit_params)
         X, Y = self._validate_fit_data(X, Y)
         X = prepare_features(X)
         self._linear_cache = None
@@ -178,7 +204,8 @@ class BinaryRelevance(ProblemTransformation):
             Y = Y.tocsc()
         n_labels = Y.shape[1]
         columns = [label_column(Y, j) for j in range(n_labels)]
-        self.constant_labels_ = np.array([c.min() == c.max() for c in columns])
+        values = [constant_value(c, params) for c in columns]
+        self.constant_labels_ = np.array([v is not None for v in values], dtype=bool)
         self.vectorized_ = False
         self.estimators_ = []
         if self.constant_labels_.any():  # same warning on the vectorized path
@@ -193,12 +220,13 @@ class BinaryRelevance(ProblemTransformation):
             Yd = np.column_stack(columns)
             if n_labels == 1:  # a column vector makes RidgeClassifier warn; same model
                 Yd = Yd.ravel()
-            self.multi_estimator_ = clone(base).fit(X, Yd, **fit_params)
+            self.multi_estimator_ = clone(base).fit(X, Yd, **params)
             self.vectorized_ = True
-            self._constant_values = np.array([c[0] for c in columns])
+            self._constant_values = np.array(
+                [c[0] if v is None else v for c, v in zip(columns, values, strict=True)])
             return self
         self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_binary)(base, X, columns[j], fit_params) for j in range(n_labels)
+            delayed(_fit_binary)(base, X, columns[j], params) for j in range(n_labels)
         )
         self._linear_cache = (self._build_linear_stack(),)
         return self
@@ -275,8 +303,13 @@ class BinaryRelevance(ProblemTransformation):
         if getattr(self, "estimators_", None) and not getattr(self, "vectorized_", True):
             self._linear_cache = (self._build_linear_stack(),)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.int64]:
         """Predict the labels of each sample with every label's own ``predict``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------
@@ -295,8 +328,13 @@ class BinaryRelevance(ProblemTransformation):
         return check
 
     @available_if(_has("predict_proba"))
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.float64]:
         """Probability of each label.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------
@@ -306,8 +344,13 @@ class BinaryRelevance(ProblemTransformation):
         return self._stack(X, "predict_proba")
 
     @available_if(_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.float64]:
         """Decision value of each label's classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------

@@ -1,5 +1,11 @@
 """Classifier chains and an ensemble of chains over random label orders."""
 
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
@@ -10,8 +16,21 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import validate_data
-from ._base import ProblemTransformation, base_estimator_has, label_column, prepare_features
+from ..base import Interval, StrOptions, fit_context, slice_fit_params
+from ._base import (
+    ESTIMATOR_CONSTRAINTS,
+    N_JOBS_CONSTRAINTS,
+    ProblemTransformation,
+    base_estimator_has,
+    constant_value,
+    label_column,
+    prepare_features,
+)
 from ._binary_relevance import _ConstantLabel, _fit_binary, _positive_column
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+    from sklearn.model_selection import BaseCrossValidator
 
 __all__ = ["ClassifierChain", "ClassifierChainEnsemble"]
 
@@ -19,11 +38,16 @@ _CHAIN_METHODS = ("predict", "predict_proba", "decision_function")
 
 
 def _out_of_fold_column(base, X, y, cv, method, fit_params):
-    """Out-of-fold output for one label; folds where the label is constant never fail."""
+    """Out-of-fold output for one label; folds where the label is constant never fail.
+
+    Fit parameters with one value per row (``sample_weight``) are sliced to each
+    fold's training rows.
+    """
     cv = check_cv(cv, y, classifier=True)
     out = np.zeros(X.shape[0])
     for train, test in cv.split(X, y):
-        est = _fit_binary(base, X[train], y[train], fit_params)
+        est = _fit_binary(base, X[train], y[train],
+                          slice_fit_params(fit_params, train, X.shape[0]))
         out[test] = _positive_column(est, X[test], method)
     return out
 
@@ -63,6 +87,15 @@ class ClassifierChain(ProblemTransformation):
     random_state : int, RandomState instance or None, default=None
         Used when ``order="random"`` and by ``cv`` splitters that shuffle.
 
+    Notes
+    -----
+    Fit parameters (``sample_weight``, ...) go to every classifier's ``fit``,
+    sliced to the training rows of each fold when ``cv`` builds out-of-fold
+    outputs. With scikit-learn's metadata routing enabled, only those the base
+    estimator requested with ``set_fit_request`` do. A label whose class is
+    constant among the rows with a positive ``sample_weight`` is a constant
+    predictor, so a zero weight is the same as dropping the row.
+
     Attributes
     ----------
     estimators_ : list of estimators
@@ -87,8 +120,18 @@ class ClassifierChain(ProblemTransformation):
     (2, 4)
     """
 
-    def __init__(self, estimator=None, *, order=None, cv=None, chain_method="predict",
-                 random_state=None):
+    _parameter_constraints = {
+        **ESTIMATOR_CONSTRAINTS,
+        "order": [None, StrOptions({"random"}), "array-like"],
+        "cv": ["cv_object"],
+        "chain_method": [StrOptions(set(_CHAIN_METHODS))],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator: Any = None, *, order: Sequence[int] | str | None = None,
+                 cv: int | BaseCrossValidator | Iterable[Any] | None = None,
+                 chain_method: str = "predict",
+                 random_state: int | np.random.RandomState | None = None) -> None:
         self.estimator = estimator
         self.order = order
         self.cv = cv
@@ -98,12 +141,7 @@ class ClassifierChain(ProblemTransformation):
     def _resolve_order(self, n_labels, random_state):
         if self.order is None:
             return np.arange(n_labels)
-        if isinstance(self.order, str):
-            if self.order != "random":
-                raise ValueError(
-                    f"order={self.order!r} is not supported; use None (column order), "
-                    "'random', or a list of label column indices."
-                )
+        if isinstance(self.order, str):  # "random", the only string the constraints allow
             return random_state.permutation(n_labels)
         order = np.asarray(self.order)
         if order.ndim != 1 or sorted(order.tolist()) != list(range(n_labels)):
@@ -113,7 +151,8 @@ class ClassifierChain(ProblemTransformation):
             )
         return order.astype(int)
 
-    def fit(self, X, Y, **fit_params):
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: ArrayLike | sp.spmatrix, Y: ArrayLike | sp.spmatrix, **fit_params: Any) -> ClassifierChain:
         """Fit the chain.
 
         Parameters
@@ -121,17 +160,16 @@ class ClassifierChain(ProblemTransformation):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Y : array-like, sparse matrix, DataFrame or list of label collections
         **fit_params : dict
-            Passed to every classifier's ``fit``.
+            Passed to every classifier's ``fit`` (e.g. ``sample_weight``);
+            parameters with one value per row are sliced to each fold's
+            training rows when ``cv`` is set. With metadata routing enabled,
+            only the parameters the base estimator requested are passed.
 
         Returns
         -------
         self : object
         """
-        if self.chain_method not in _CHAIN_METHODS:
-            raise ValueError(
-                f"chain_method={self.chain_method!r} is not supported; use one of "
-                f"{_CHAIN_METHODS}."
-            )
+        params = self._fit_params_for_base(fit_params)
         X, Y = self._validate_fit_data(X, Y)
         random_state = check_random_state(self.random_state)
         X = prepare_features(X)
@@ -143,17 +181,18 @@ class ClassifierChain(ProblemTransformation):
         X_aug = X
         for j in self.order_:
             y = label_column(Y, j)
-            if y.min() == y.max():
-                est = _ConstantLabel(y[0])
+            value = constant_value(y, params)
+            if value is not None:
+                est = _ConstantLabel(value)
             else:
-                est = clone(base).fit(X_aug, y, **fit_params)
+                est = clone(base).fit(X_aug, y, **params)
             self.estimators_.append(est)
             if self.cv is None or isinstance(est, _ConstantLabel):
                 feature = y if self.chain_method == "predict" else _positive_column(
                     est, X_aug, self.chain_method)
             else:
                 feature = _out_of_fold_column(base, X_aug, y, self.cv, self.chain_method,
-                                              fit_params)
+                                              params)
             X_aug = _append(X_aug, feature)
         return self
 
@@ -171,8 +210,13 @@ class ClassifierChain(ProblemTransformation):
             X_aug = _append(X_aug, feature)
         return out
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.int64]:
         """Predict labels by running the chain.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------
@@ -181,8 +225,13 @@ class ClassifierChain(ProblemTransformation):
         return self._chain_outputs(X, "predict").astype(np.int64)
 
     @available_if(base_estimator_has("predict_proba"))
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.float64]:
         """Probability of each label, from the chain.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------
@@ -191,8 +240,13 @@ class ClassifierChain(ProblemTransformation):
         return self._chain_outputs(X, "predict_proba")
 
     @available_if(base_estimator_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.float64]:
         """Decision value of each label, from the chain.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------
@@ -224,6 +278,12 @@ class ClassifierChainEnsemble(ProblemTransformation):
     random_state : int, RandomState instance or None, default=None
         Seeds the random orders.
 
+    Notes
+    -----
+    Fit parameters (``sample_weight``, ...) go to every chain's ``fit``; with
+    scikit-learn's metadata routing enabled, only those the base estimator
+    requested with ``set_fit_request`` do.
+
     Attributes
     ----------
     estimators_ : list of ClassifierChain
@@ -239,8 +299,19 @@ class ClassifierChainEnsemble(ProblemTransformation):
     (2, 4)
     """
 
-    def __init__(self, estimator=None, *, n_chains=10, cv=None, chain_method="predict",
-                 n_jobs=None, random_state=None):
+    _parameter_constraints = {
+        **ESTIMATOR_CONSTRAINTS,
+        "n_chains": [Interval(numbers.Integral, 1, None, closed="left")],
+        "cv": ["cv_object"],
+        "chain_method": [StrOptions(set(_CHAIN_METHODS))],
+        "n_jobs": N_JOBS_CONSTRAINTS,
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator: Any = None, *, n_chains: int = 10,
+                 cv: int | BaseCrossValidator | Iterable[Any] | None = None,
+                 chain_method: str = "predict", n_jobs: int | None = None,
+                 random_state: int | np.random.RandomState | None = None) -> None:
         self.estimator = estimator
         self.n_chains = n_chains
         self.cv = cv
@@ -248,15 +319,25 @@ class ClassifierChainEnsemble(ProblemTransformation):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, Y, **fit_params):
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: ArrayLike | sp.spmatrix, Y: ArrayLike | sp.spmatrix,
+            **fit_params: Any) -> ClassifierChainEnsemble:
         """Fit ``n_chains`` chains with random label orders.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Y : array-like, sparse matrix, DataFrame or list of label collections
+        **fit_params : dict
+            Passed to every chain's ``fit`` (e.g. ``sample_weight``). With
+            metadata routing enabled, only the parameters the base estimator
+            requested are passed.
 
         Returns
         -------
         self : object
         """
-        if not isinstance(self.n_chains, (int, np.integer)) or self.n_chains < 1:
-            raise ValueError(f"n_chains must be a positive integer; got {self.n_chains!r}.")
+        params = self._fit_params_for_base(fit_params)
         X, Y = self._validate_fit_data(X, Y)
         X = prepare_features(X)
         random_state = check_random_state(self.random_state)
@@ -267,7 +348,7 @@ class ClassifierChainEnsemble(ProblemTransformation):
             for s in seeds
         ]
         self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_chain)(c, X, Y, fit_params) for c in chains
+            delayed(_fit_chain)(c, X, Y, params) for c in chains
         )
         return self
 
@@ -280,8 +361,13 @@ class ClassifierChainEnsemble(ProblemTransformation):
         return np.mean(outs, axis=0)
 
     @available_if(base_estimator_has("predict_proba"))
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.float64]:
         """Mean of the chains' probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------
@@ -290,8 +376,13 @@ class ClassifierChainEnsemble(ProblemTransformation):
         return self._mean(X, "predict_proba")
 
     @available_if(base_estimator_has("decision_function"))
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.float64]:
         """Mean of the chains' decision values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------
@@ -299,8 +390,13 @@ class ClassifierChainEnsemble(ProblemTransformation):
         """
         return self._mean(X, "decision_function")
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike | sp.spmatrix) -> NDArray[np.int64]:
         """Majority vote of the chains (a label is set when at least half the chains set it).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
 
         Returns
         -------

@@ -1,0 +1,113 @@
+"""Argument types and option groups shared by the commands' parsers."""
+
+import argparse
+
+from ._console import EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+def _positive_int(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+def _cv_folds(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (folds), got {value!r}")
+    return number
+
+def _fraction(value):
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value!r}")
+    return number
+
+def _probability(value):
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {value!r}")
+    return number
+
+def _port(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in 0..65535, got {value!r}")
+    return number
+
+def _common_options():
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("general options")
+    group.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks and every warning")
+    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress or notes on stderr (warnings and errors still show)")
+    return parent
+
+def _data_options(parser, *, for_model=False):
+    group = parser.add_argument_group(
+        "data options",
+        "How to read DATA (CSV, TSV, JSON Lines or Parquet; '-' reads stdin)."
+        + (" Defaults come from the model's training data." if for_model else ""))
+    group.add_argument("--text-col", metavar="COL",
+                       help="column holding the texts (default: detected: 'text', "
+                            "'comment_text', ..., else the column with the longest strings)")
+    labels = group.add_mutually_exclusive_group()
+    labels.add_argument("--label-cols", metavar="A,B,C",
+                        help="the 0/1 label columns, comma-separated (default: every 0/1 column)")
+    labels.add_argument("--labels-col", metavar="COL",
+                        help="a column holding each row's label names, joined by --sep or as "
+                             "a JSON list")
+    group.add_argument("--sep", default=None, metavar="SEP",
+                       help="separator of the label names in --labels-col (default: ',')")
+    if not for_model:
+        group.add_argument("--label-names", metavar="A,B,C",
+                           help="the label names, in order: needed for a --labels-col of "
+                                "integer label ids, and names 0/1 lists (default: label_0, ...)")
+    _input_options(group)
+
+
+def _input_options(group):
+    group.add_argument("--input-format", choices=("csv", "tsv", "jsonl", "parquet"),
+                       help="format of DATA (default: from its extension, or sniffed)")
+    group.add_argument("--encoding", default="utf-8",
+                       help="text encoding of DATA (default: utf-8)")
+    group.add_argument("--no-header", action="store_true",
+                       help="the CSV/TSV file has no header line; columns are named 1, 2, ...")
+
+def _decision_options(parser):
+    group = parser.add_argument_group(
+        "decision rule",
+        "Default: the model's own rule (its tuned per-label thresholds).")
+    group.add_argument("--threshold", type=_probability, metavar="P",
+                       help="predict every label whose probability is above P")
+    group.add_argument("--top-k", type=_positive_int, metavar="K",
+                       help="predict the K best-scored labels of each text (with --threshold: "
+                            "at most K above it)")
+
+def _trust_option(parser):
+    parser.add_argument(
+        "--trust-pickle", action="store_true",
+        help="allow model files stored with pickle. Loading a pickle RUNS CODE from the file: "
+             "use only with files you made or trust")
