@@ -6,7 +6,8 @@ Each task sends, back to back, either a valid ``POST /predict`` (a batch of 1 to
 ``--max-texts`` GoEmotions test comments, sometimes with ``threshold`` or ``top_k``) or,
 with probability ``--malformed``, one of several malformed requests (invalid JSON,
 binary garbage, wrong types, unknown field, out-of-range threshold, too many texts, a
-too-long text, an oversized body, an empty body, a JSON list). It reports requests/s,
+too-long text, an oversized body, an empty body, a JSON list, as many integers as fit under
+the body limit, deeply nested lists). It reports requests/s,
 latency percentiles, status codes, 5xx responses and dropped valid requests (any valid
 request not answered 200 with one prediction per text, including timeouts and
 connection errors). Targets: zero 5xx, zero dropped valid requests.
@@ -115,6 +116,12 @@ def _malformed_requests(texts, max_batch, max_text_length):
         ("body_too_large", b'{"texts": ["' + b"y" * (max_batch * max_text_length * 4 + 70000)
          + b'"]}', "application/json"),
         ("empty_body", b"", "application/json"),
+        # the issue-11 cases: as many non-string items as fit under the body limit, and deep
+        # nesting; both must be refused before they cost the server time and memory
+        ("many_items", b'{"texts": [' + b"1," * ((max_batch * max_text_length * 4) // 2 - 8)
+         + b'1]}', "application/json"),
+        ("deep_nesting", b'{"texts": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+         "application/json"),
         ("json_list", b"[1, 2, 3]", "application/json"),
         ("wrong_content_type", j({"texts": ["ok"]}).encode(), "text/plain"),
     ]

@@ -32,7 +32,18 @@ A model file is a ZIP archive holding two members:
 
 Files are written atomically (an interrupted save leaves any previous file
 untouched and no partial file behind), and the payload's SHA-256 digest is
-checked on load. Loading warns (:class:`ModelVersionWarning`) when the file
+checked on load.
+
+A model file is data, not code. Besides the types, the safe path vets the
+values of the parameters that reach files, the network, caches or code (a text
+vectorizer must read ``input="content"`` with a built-in analyzer and no custom
+tokenizer or preprocessor, a Pipeline has no ``memory`` cache, the embedding
+featurizer never downloads nor writes a disk cache), with an allow-list of
+values; nothing is decompressed beyond a size limit (:data:`MAX_MANIFEST_BYTES`,
+:data:`MAX_TREE_BYTES`, :data:`MAX_UNCOMPRESSED_BYTES`, checked before and while
+reading); the facts the estimator knows (label names, thresholds, class) are
+taken from it, and a manifest that states them otherwise is refused; and a
+loaded text model must answer one probe text with one score per label. Loading warns (:class:`ModelVersionWarning`) when the file
 was written with other versions of mlkit or its dependencies, and raises
 :class:`ModelFileError` for a file written by another program, a newer model
 format, or a damaged file.
@@ -46,6 +57,7 @@ import importlib
 import io
 import json
 import logging
+import math
 import os
 import pickle
 import platform
@@ -72,6 +84,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_MANIFEST_BYTES",
+    "MAX_TREE_BYTES",
     "MAX_UNCOMPRESSED_BYTES",
     "TRUSTED_TYPES",
     "ModelFileError",
@@ -536,6 +550,22 @@ _CHUNK = 1 << 24
 #: tree.json, as declared in the payload, checked before anything is
 #: decompressed).
 MAX_UNCOMPRESSED_BYTES = 16 << 30
+#: Most bytes the manifest may expand to (checked before it is decompressed and
+#: while it is read, so that :func:`read_metadata` and ``mlkit info`` cost at
+#: most about a hundred MB of memory on any file).
+MAX_MANIFEST_BYTES = 8 << 20
+#: Most bytes a payload's JSON description (``tree.json``, or skops'
+#: ``schema.json``) may expand to; a JSON member may also expand to at most
+#: :data:`MAX_JSON_RATIO` times its compressed size (beyond its first MiB),
+#: which bounds the memory a small crafted file can make loading use.
+MAX_TREE_BYTES = 1 << 30
+MAX_JSON_RATIO = 50
+# manifests and trees nested deeper than this are refused (legitimate ones are a
+# few levels deep; JSON parsing and walking them recurses)
+_MAX_JSON_DEPTH = 64
+# sparse matrices converted on load to lil, dia, dok or bsr may have at most this
+# many rows and columns (the conversion allocates per row or diagonal)
+_MAX_CONVERTED_DIM = 10**7
 
 _BUILTIN_TYPES = {t.__name__: t for t in (int, float, str, bool, complex, bytes, list, tuple,
                                           dict, set, frozenset, object, type(None), slice)}
@@ -545,6 +575,63 @@ _SPARSE_CLASSES = ("csr_matrix", "csc_matrix", "coo_matrix", "bsr_matrix", "dia_
                    "bsr_array", "dia_array", "lil_array", "dok_array")
 # sklearn modules never imported on a file's say
 _SKLEARN_SKIP = ("tests", "externals", "experimental", "conftest", "_testing")
+
+
+def _member_limit(info, limit, json_member):
+    """The most bytes ``info``'s member may expand to."""
+    if json_member:
+        limit = min(limit, max(1 << 20, MAX_JSON_RATIO * info.compress_size))
+    return limit
+
+
+def _read_member(zf, name, limit, path, what, *, json_member=False):
+    """The bytes of member ``name``, at most ``limit`` of them: its declared size is
+    checked before anything is decompressed, and the bytes actually produced are bounded
+    by it while reading (a member holding more than it declares is refused).
+
+    Raises
+    ------
+    ModelFileError
+        For a missing member, one over the limit, or a damaged archive.
+    """
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise ModelFileError(f"{str(path)!r} is damaged: its {what} ({name}) is missing.") \
+            from None
+    limit = _member_limit(info, limit, json_member)
+    too_big = (f"{str(path)!r}: its {what} ({name}) expands to more than {limit} bytes "
+               f"({info.compress_size} compressed), more than mlkit reads for it; the file "
+               "is damaged or crafted to exhaust memory")
+    if info.file_size > limit:
+        raise ModelFileError(f"{too_big} (it declares {info.file_size}).")
+    try:
+        with zf.open(info) as f:
+            # read(n) never returns more than n bytes, whatever the member holds; one
+            # byte more would mean it holds more than it declares
+            out = f.read(info.file_size)
+            if len(out) > limit or f.read(1):
+                raise ModelFileError(f"{too_big}, or more than it declares.")
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError, zlib.error) as exc:
+        raise ModelFileError(f"{str(path)!r} is damaged: its {what} ({name}) cannot be read "
+                             f"({type(exc).__name__}: {exc}).") from None
+    return out
+
+
+def _json_depth_ok(value, limit):
+    """Whether ``value`` (parsed JSON) is nested at most ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return False
+            stack.extend((v, depth + 1) for v in (node.values() if isinstance(node, dict)
+                                                  else node))
+    return True
 
 
 class _CannotDescribe(Exception):
@@ -737,11 +824,17 @@ def _safe_dumps(estimator):
     except RecursionError:
         raise _CannotDescribe("an object tree nested too deeply (or a cycle)") from None
     tree = {"format": _SAFE_FORMAT, "version": _SAFE_VERSION, "root": root}
+    text = json.dumps(tree, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    if len(text) > MAX_TREE_BYTES:
+        raise _CannotDescribe(f"an object tree whose description takes {len(text)} bytes "
+                              f"(more than MAX_TREE_BYTES={MAX_TREE_BYTES})")
+    # stored raw where deflating would exceed the expansion ratio loading accepts
+    deflate = len(text) <= max(1 << 20, MAX_JSON_RATIO * len(zlib.compress(text, 6)) // 2)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(zipfile.ZipInfo(_TREE, date_time=(1980, 1, 1, 0, 0, 0)),
-                    json.dumps(tree, allow_nan=True, separators=(",", ":")),
-                    compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+        zf.writestr(zipfile.ZipInfo(_TREE, date_time=(1980, 1, 1, 0, 0, 0)), text,
+                    compress_type=zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED,
+                    compresslevel=6)
         for i, raw in enumerate(writer.members):
             view = memoryview(raw if isinstance(raw, bytes) else raw.reshape(-1).view(np.uint8))
             info = zipfile.ZipInfo(f"data/{i}", date_time=(1980, 1, 1, 0, 0, 0))
@@ -873,14 +966,14 @@ def _read_dict(r, node):
 
 
 def _read_bytes(r, node):
-    name, _ = r.raw(node)
-    return r.zf.read(name)
+    name, size = r.raw(node)
+    return _read_member(r.zf, name, size, r.path, "bytes value")
 
 
 def _dtype(r, text):
     try:
         dtype = np.dtype(text) if type(text) is str else None
-    except TypeError:
+    except (TypeError, ValueError):
         dtype = None
     if dtype is None or dtype.hasobject or dtype.fields is not None or dtype.subdtype:
         r.fail(f"an invalid array dtype {str(text)[:40]!r}")
@@ -898,7 +991,7 @@ def _read_ndarray(r, node):
     dtype = _dtype(r, node.get("dtype"))
     shape = _shape(r, node)
     fortran = node.get("fortran") is True
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)  # Python ints: a crafted shape cannot overflow it
     name, _ = r.raw(node, count * dtype.itemsize)
     out = np.empty(shape[::-1] if fortran else shape, dtype=dtype)
     if out.nbytes:
@@ -916,7 +1009,7 @@ def _read_ndarray(r, node):
 def _read_objarray(r, node):
     shape = _shape(r, node)
     items = r.items(node)
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)
     if len(items) != count:
         r.fail(f"an object array of shape {shape} with {len(items)} items")
     out = np.empty(count, dtype=object)
@@ -964,6 +1057,9 @@ def _read_sparse(r, node):
     if cls not in _SPARSE_CLASSES or base not in ("csr", "csc", "coo") or type(fmt) is not str:
         r.fail(f"an invalid sparse type {str(cls)[:40]!r}")
     shape = _shape(r, node)
+    if len(shape) != 2 or (fmt not in ("csr", "csc", "coo") and max(shape) > _MAX_CONVERTED_DIM):
+        # converting to lil, dia, dok or bsr allocates per row or diagonal
+        r.fail(f"an invalid shape {shape} for a sparse {str(fmt)[:10]} matrix")
     keys = ("data", "row", "col") if base == "coo" else ("data", "indices", "indptr")
     parts = {}
     for key in keys:
@@ -1039,13 +1135,20 @@ def _read_object(r, node):
     if r.refused:
         return obj
     if not r.trust_all:
+        if type(state) is not dict or not all(type(k) is str for k in state):
+            r.fail(f"{_class_name(cls)} with a state that is not a dict of attributes")
         _vet_state(_class_name(cls), state, r.path)
-    if hasattr(obj, "__setstate__"):
-        obj.__setstate__(state)
-    elif type(state) is dict:
-        obj.__dict__.update(state)
-    elif state is not None:
-        r.fail(f"{_class_name(cls)} with a state that is not a dict")
+    try:
+        if hasattr(obj, "__setstate__"):
+            obj.__setstate__(state)
+        elif type(state) is dict:
+            obj.__dict__.update(state)
+        elif state is not None:
+            r.fail(f"{_class_name(cls)} with a state that is not a dict")
+    except (ModelFileError, ImportError):
+        raise
+    except Exception as exc:
+        r.fail(f"{_class_name(cls)} refused its state ({type(exc).__name__}: {exc})")
     return obj
 
 
@@ -1060,20 +1163,71 @@ _READERS = {
 _IDENTITY_TAGS = ("ndarray", "objarray", "sparse", "random_state", "generator")
 
 
-def _vet_state(name, state, path):
-    """Refuse the state of a torch-backed mlkit estimator that would, once set, download a
-    model, write a disk cache, or write checkpoint files outside their temporary folder."""
-    if type(state) is not dict:
-        return
+_TEXT_VECTORIZERS = ("sklearn.feature_extraction.text.",)
+# allowed values of parameters that reach files, network, caches or code; a value
+# outside its list is refused (the safe path vets values, not only types)
+_TEXT_PARAMS = {
+    "input": ("content",),  # "filename"/"file" would open the files the texts name
+    "analyzer": ("word", "char", "char_wb"),  # a callable would be code
+    "tokenizer": (None,),
+    "preprocessor": (None,),
+    "strip_accents": (None, "ascii", "unicode"),
+    "decode_error": ("strict", "ignore", "replace"),
+}
+_MAX_PATTERN_LENGTH = 1000
+
+
+def _param_problems(name, state):
+    """What in the attributes ``state`` of an instance of class ``name`` would, once set,
+    read or write files, reach the network, write a cache, or run code chosen by the file.
+
+    ``state`` maps attribute names to plain values (those of a safe payload, decoded) or
+    to ``_NOT_JSON`` (a skops node that is not a JSON value)."""
     problems = []
+
+    def bad(key, value, allowed):
+        shown = "a non-JSON value" if value is _NOT_JSON else _short(value)
+        problems.append(f"{name.rsplit('.', 1)[-1]}({key}={shown}) (allowed: "
+                        f"{', '.join(map(repr, allowed))})")
+
+    if name.startswith(_TEXT_VECTORIZERS) or name == "mlkit.features._tfidf.TfidfFeaturizer":
+        for key, allowed in _TEXT_PARAMS.items():
+            if key in state and not any(state[key] is a or (type(a) is str and type(
+                    state[key]) is str and state[key] == a) for a in allowed):
+                bad(key, state[key], allowed)
+        pattern = state.get("token_pattern")
+        if "token_pattern" in state and not (pattern is None or (
+                type(pattern) is str and len(pattern) <= _MAX_PATTERN_LENGTH)):
+            bad("token_pattern", pattern, ("None", f"a str of at most {_MAX_PATTERN_LENGTH} "
+                                           "characters"))
+        if "encoding" in state and type(state["encoding"]) is not str:
+            bad("encoding", state["encoding"], ("a codec name",))
+    if name.startswith("sklearn.") and "memory" in state and state["memory"] is not None:
+        # a joblib cache directory: a Pipeline would write there
+        bad("memory", state["memory"], (None,))
     if name == "mlkit.features._embeddings.SentenceEmbeddingFeaturizer":
-        if "local_files_only" in state and state["local_files_only"] is not True:
+        if state.get("local_files_only", _NOT_JSON) is not True:
             problems.append("a SentenceEmbeddingFeaturizer with local_files_only=False "
                             "(it would download its encoder)")
-        if state.get("cache") not in ("memory", None, False):
+        cache = state.get("cache")
+        if not (cache is None or cache is False or cache is True or (
+                type(cache) is str and cache == "memory")):
             problems.append("a SentenceEmbeddingFeaturizer with a disk cache (it would "
                             "write to a directory named in the file)")
-    elif name == "mlkit.transformer._classifier.TransformerClassifier":
+        if type(state.get("model")) is not str:
+            bad("model", state.get("model"), ("a model name or directory (str)",))
+    return problems
+
+
+def _vet_state(name, state, path):
+    """Refuse the state of a trusted object that would, once set, read or write files
+    (scikit-learn's text vectorizers with ``input="filename"``, a Pipeline's ``memory``),
+    run code (a callable analyzer or tokenizer), download a model, write a disk cache, or
+    write checkpoint files outside their temporary folder."""
+    if type(state) is not dict:
+        return
+    problems = _param_problems(name, state)
+    if name == "mlkit.transformer._classifier.TransformerClassifier":
         files = state.get("_checkpoint_files")
         names = list(files) if isinstance(files, dict) else []
         bad = [n for n in names if not _safe_relative_name(n)]
@@ -1108,10 +1262,12 @@ def _safe_loads(data, path, extra=(), trust_all=False):
         reader = _SafeReader(zf, path, extra, trust_all)
         if _TREE not in reader.sizes:
             reader.fail(f"no {_TREE}")
+        text = _read_member(zf, _TREE, MAX_TREE_BYTES, path, "object tree", json_member=True)
         try:
-            tree = json.loads(zf.read(_TREE))
-        except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            tree = json.loads(text)
+        except (ValueError, RecursionError) as exc:
             reader.fail(f"{_TREE}: {type(exc).__name__}: {exc}")
+        del text
         if not isinstance(tree, dict) or tree.get("format") != _SAFE_FORMAT:
             reader.fail(f"{_TREE} does not declare the {_SAFE_FORMAT!r} format")
         if tree.get("version") != _SAFE_VERSION:
@@ -1121,10 +1277,16 @@ def _safe_loads(data, path, extra=(), trust_all=False):
                 "Upgrade mlkit to load it.")
         try:
             estimator = reader.decode(tree.get("root"))
+        except ModelFileError:
+            raise
         except RecursionError:
             reader.fail("it is nested too deeply")
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+                zlib.error) as exc:
             reader.fail(f"{type(exc).__name__}: {exc}")
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+                OverflowError) as exc:  # e.g. an unhashable dict key or set item
+            reader.fail(f"{type(exc).__name__}: {str(exc)[:200]}")
     if reader.refused:
         raise UntrustedModelError(
             f"{str(path)!r} needs types that mlkit does not trust: "
@@ -1153,6 +1315,8 @@ def _what_is(head):
         return "a gzip file"
     if head[:4] == b"PAR1":
         return "a Parquet file"
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "a truncated or damaged ZIP archive (a model file cut short?)"
     stripped = head.lstrip()
     if stripped[:1] in (b"{", b"["):
         return "a JSON file"
@@ -1173,6 +1337,11 @@ def _open_archive(path):
         raise ModelFileError(f"{str(path)!r} is a directory, not a model file.")
     with open(path, "rb") as f:
         head = f.read(16)
+    if not zipfile.is_zipfile(path) and head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise ModelFileError(
+            f"{str(path)!r} is a truncated or damaged ZIP archive: a model file cut short "
+            "(an interrupted copy or download?) or damaged. Copy or save it again."
+        )
     if not zipfile.is_zipfile(path):
         raise ModelFileError(
             f"{str(path)!r} is not an mlkit model file: it looks like {_what_is(head)}. mlkit "
@@ -1200,10 +1369,16 @@ def _open_archive(path):
 
 
 def _read_manifest(zf, path):
+    raw = _read_member(zf, _MANIFEST, MAX_MANIFEST_BYTES, path, "manifest", json_member=True)
     try:
-        manifest = json.loads(zf.read(_MANIFEST).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{str(path)!r}: its manifest is damaged ({exc}).") from None
+    except RecursionError:
+        manifest = None
+    if manifest is None or not _json_depth_ok(manifest, _MAX_JSON_DEPTH):
+        raise ModelFileError(f"{str(path)!r}: its manifest is damaged (nested more than "
+                             f"{_MAX_JSON_DEPTH} levels deep).")
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT_NAME:
         raise ModelFileError(
             f"{str(path)!r} is not an mlkit model file: its {_MANIFEST} does not declare the "
@@ -1214,13 +1389,97 @@ def _read_manifest(zf, path):
         raise ModelFileError(
             f"{str(path)!r}: invalid model format version {version!r} in its manifest.")
     if version > FORMAT_VERSION:
-        written = manifest.get("versions", {}).get("mlkit", "a newer version")
+        versions = manifest.get("versions")
+        written = versions.get("mlkit") if isinstance(versions, dict) else None
+        written = written if isinstance(written, str) else "a newer version"
         raise ModelFileError(
             f"{str(path)!r} uses model format version {version}, written by mlkit {written}; "
             f"this mlkit ({_mlkit_version()}) reads format version {FORMAT_VERSION} and older. "
             "Upgrade mlkit to load it."
         )
+    _check_manifest_fields(manifest, path)
     return manifest
+
+
+def _is_number(value):
+    return type(value) in (int, float)
+
+
+# manifest fields: what each must be (None is always allowed)
+_MANIFEST_FIELDS = {
+    "created_at": (lambda v: type(v) is str, "a string"),
+    "versions": (lambda v: type(v) is dict and all(
+        type(x) is str or x is None for x in v.values()), "an object of version strings"),
+    "serializer": (lambda v: type(v) is str, "a string"),
+    "estimator": (lambda v: type(v) is dict, "an object"),
+    "label_names": (lambda v: type(v) is list and all(type(x) is str for x in v),
+                    "a list of strings"),
+    "thresholds": (lambda v: type(v) is dict, "an object"),
+    "training_data": (lambda v: type(v) is dict, "an object"),
+    "metrics": (lambda v: type(v) is dict, "an object"),
+    "metadata": (lambda v: type(v) is dict, "an object"),
+    "payload": (lambda v: type(v) is dict, "an object"),
+}
+_THRESHOLD_FIELDS = {
+    "values": (lambda v: type(v) is list and all(_is_number(x) for x in v),
+               "a list of numbers"),
+    "probability": (lambda v: type(v) is list and all(_is_number(x) for x in v),
+                    "a list of numbers"),
+    "units": (lambda v: type(v) is str, "a string"),
+    "strategy": (lambda v: type(v) is str, "a string"),
+    "global": (_is_number, "a number"),
+    "at_least_one": (lambda v: type(v) is bool, "true or false"),
+    "top_k": (lambda v: type(v) is int, "an integer"),
+}
+
+
+def _check_manifest_fields(manifest, path):
+    """Refuse a manifest whose fields have the wrong types (what mlkit reads from it is
+    then safe to use without further checks)."""
+    def check(where, fields, field):
+        value = where.get(field)
+        ok, expected = fields[field]
+        if value is not None and not ok(value):
+            raise ModelFileError(
+                f"{str(path)!r}: its manifest is damaged: {field!r} must be {expected} or "
+                f"null; got {type(value).__name__} {_short(value)}.")
+
+    for field in _MANIFEST_FIELDS:
+        check(manifest, _MANIFEST_FIELDS, field)
+    thresholds = manifest.get("thresholds")
+    if thresholds:
+        for field in _THRESHOLD_FIELDS:
+            check(thresholds, _THRESHOLD_FIELDS, field)
+        if not thresholds.get("values") or not isinstance(thresholds.get("units"), str):
+            raise ModelFileError(
+                f"{str(path)!r}: its manifest is damaged: 'thresholds' needs its 'values' "
+                "(a non-empty list of numbers) and 'units'.")
+    estimator = manifest.get("estimator") or {}
+    steps = estimator.get("steps")
+    if not (estimator.get("class") is None or type(estimator["class"]) is str) or not (
+            steps is None or type(steps) is list and all(
+                type(step) is dict and type(step.get("class")) is str for step in steps)):
+        raise ModelFileError(
+            f"{str(path)!r}: its manifest is damaged: 'estimator' must name its 'class' and "
+            "'steps' with strings.")
+    metrics = manifest.get("metrics") or {}
+    for key in ("out_of_fold", "holdout"):
+        scores = metrics.get(key)
+        if isinstance(scores, dict) and not all(
+                _is_number(scores.get(name, 0.0)) for name in ("f1_micro", "f1_macro")):
+            raise ModelFileError(
+                f"{str(path)!r}: its manifest is damaged: f1_micro and f1_macro under "
+                f"metrics' {key!r} must be numbers.")
+    training = manifest.get("training_data") or {}
+    if training.get("text_col") is not None and type(training["text_col"]) is not str:
+        raise ModelFileError(
+            f"{str(path)!r}: its manifest is damaged: training_data's 'text_col' must be a "
+            f"string or null; got {_short(training['text_col'])}.")
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -1245,7 +1504,9 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises
     ------
     ModelFileError
-        A missing file, a file from another program, a newer format.
+        A missing file, a file from another program, a newer format, a
+        manifest larger than :data:`MAX_MANIFEST_BYTES`, nested too deeply, or
+        whose fields have the wrong types.
     """
     with _open_archive(path) as zf:
         return _read_manifest(zf, path)
@@ -1306,15 +1567,19 @@ def load_model(path: str | os.PathLike[str], *, trusted: bool | Sequence[str] = 
     -------
     estimator : estimator object
     manifest : dict
-        Only with ``with_metadata=True``; see :func:`read_metadata`.
+        Only with ``with_metadata=True``; see :func:`read_metadata`. Its
+        ``label_names`` and ``thresholds`` are the estimator's own.
 
     Raises
     ------
     ModelFileError
         A missing or damaged file, a file from another program, a newer model
-        format.
+        format, a member larger than the limits, a manifest that disagrees with
+        its estimator (naming the field), an estimator that cannot predict.
     UntrustedModelError
-        The file needs types or code that ``trusted`` does not allow.
+        The file needs types or code that ``trusted`` does not allow, or holds
+        parameter values that would read or write files, download, write a
+        cache or run code.
 
     Warns
     -----
@@ -1343,26 +1608,28 @@ def load_model(path: str | os.PathLike[str], *, trusted: bool | Sequence[str] = 
             )
         try:
             size = zf.getinfo(member).file_size
-            if size != payload.get("size"):
-                raise ModelFileError(
-                    f"{str(path)!r} is damaged: its {member} holds {size} bytes, where the "
-                    f"manifest says {payload.get('size')!r}.")
-            if size > MAX_UNCOMPRESSED_BYTES:
-                raise ModelFileError(
-                    f"{str(path)!r}: its {member} holds {size} bytes, more than the "
-                    f"{MAX_UNCOMPRESSED_BYTES} bytes mlkit loads (persistence."
-                    "MAX_UNCOMPRESSED_BYTES).")
-            data = zf.read(member)
         except KeyError:
             raise ModelFileError(f"{str(path)!r} is damaged: its {member} is missing.") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ModelFileError(f"{str(path)!r} is damaged: {exc}.") from None
+        if size != payload.get("size"):
+            raise ModelFileError(
+                f"{str(path)!r} is damaged: its {member} holds {size} bytes, where the "
+                f"manifest says {_short(payload.get('size'))}.")
+        if size > MAX_UNCOMPRESSED_BYTES:
+            raise ModelFileError(
+                f"{str(path)!r}: its {member} holds {size} bytes, more than the "
+                f"{MAX_UNCOMPRESSED_BYTES} bytes mlkit loads (persistence."
+                "MAX_UNCOMPRESSED_BYTES).")
+        data = _read_member(zf, member, size, path, "payload")
     if hashlib.sha256(data).hexdigest() != payload.get("sha256"):
         raise ModelFileError(
             f"{str(path)!r} is damaged: its {member} does not match the checksum in the "
             "manifest (the file was truncated or modified)."
         )
     _warn_versions(manifest, path)
+    if serializer != "pickle" and data[:1] == b"\x80":
+        raise ModelFileError(
+            f"{str(path)!r} is damaged or crafted: its {member} holds pickle bytes, not the "
+            f"{serializer} format its manifest declares.")
     if serializer == "safe":
         estimator = _safe_loads(data, path, extra=extra, trust_all=trust_all)
     elif serializer == "skops":
@@ -1375,11 +1642,111 @@ def load_model(path: str | os.PathLike[str], *, trusted: bool | Sequence[str] = 
                 f"{str(path)!r}: its pickled estimator could not be loaded "
                 f"({type(exc).__name__}: {exc})."
             ) from exc
+    manifest = _check_manifest_against(estimator, manifest, path)
+    if serializer != "pickle" and not trust_all:
+        _probe(estimator, manifest, path)
     logger.info("Loaded %s from %s: %s format (file format %s, written by mlkit %s), in %.2f s",
                 type(estimator).__name__, os.fspath(path), serializer,
                 manifest.get("format_version"), (manifest.get("versions") or {}).get("mlkit"),
                 time.perf_counter() - start)
     return (estimator, manifest) if with_metadata else estimator
+
+
+def _check_manifest_against(estimator, manifest, path):
+    """The manifest with the facts the estimator knows taken from the estimator: its label
+    names (``classes_``; their number only, where they are positions 0, 1, ...), its
+    thresholds (its ThresholdTuner's) and its class. A manifest that states
+    them differently is refused: it was edited or crafted, and trusting it would give
+    silently wrong output (permuted names) or a server that fails on every request."""
+    def refuse(field, stated, actual):
+        raise ModelFileError(
+            f"{str(path)!r}: its manifest disagrees with its estimator on {field!r} (the "
+            f"manifest says {_short(stated)}, the estimator {_short(actual)}); the file was "
+            "edited or crafted. Save the model again with mlkit.persistence.save_model.")
+
+    manifest = dict(manifest)
+    try:
+        classes = getattr(estimator, "classes_", None)
+        names = None if classes is None else [str(n) for n in classes]
+        thresholds = _threshold_info(estimator)
+        info = _class_name(type(estimator))
+    except ModelFileError:
+        raise
+    except Exception as exc:  # a crafted estimator whose attributes do not hold together
+        raise ModelFileError(f"{str(path)!r}: its estimator is damaged ({type(exc).__name__}: "
+                             f"{str(exc)[:200]}).") from None
+    stated = manifest.get("label_names")
+    if names is not None:
+        # an estimator fitted on an indicator matrix knows its labels only by position
+        # (classes_ 0, 1, ...): then the names given to save_model stand, in that number
+        positional = names == [str(i) for i in range(len(names))]
+        if stated is not None and (len(stated) != len(names) if positional
+                                   else stated != names):
+            refuse("label_names", stated, names)
+        manifest["label_names"] = stated if positional and stated is not None else names
+    stated = manifest.get("thresholds")
+    if stated is not None:
+        if thresholds is None:
+            refuse("thresholds", stated, None)
+        for key, value in stated.items():
+            if key in thresholds and not _same_json(value, thresholds[key]) or (
+                    key in _THRESHOLD_FIELDS and value is not None and key not in thresholds):
+                refuse(f"thresholds.{key}", value, thresholds.get(key))
+    manifest["thresholds"] = thresholds
+    stated = (manifest.get("estimator") or {}).get("class")
+    if stated is not None and stated != info:
+        refuse("estimator.class", stated, info)
+    return manifest
+
+
+_PROBE = ["mlkit"]
+
+
+def _probe(estimator, manifest, path):
+    """Refuse an estimator (from the safe path) that loads but cannot answer: a crafted
+    file can hold trusted objects whose attributes do not fit together, which would
+    otherwise fail on every request of a server that started fine. One short text is
+    predicted (and scored), and the answers must have one column per label."""
+    predict = getattr(estimator, "predict", None)
+    n_labels = len(manifest["label_names"]) if manifest.get("label_names") else None
+    try:
+        if not callable(predict) or not _takes_texts(estimator):
+            return
+        outputs = [predict(_PROBE)]
+        score = getattr(estimator, "decision_function", None)
+        if callable(score):
+            outputs.append(score(_PROBE))
+        for out in outputs:  # one row; one column per label where there are columns
+            shape = tuple(np.shape(out))
+            if not shape or shape[0] != 1 or (len(shape) == 2 and n_labels is not None
+                                              and shape[1] != n_labels) or len(shape) > 2:
+                raise ValueError(f"an answer of shape {shape} for one text and {n_labels} "
+                                 "labels")
+    except (ImportError, ModelFileError):
+        raise
+    except Exception as exc:
+        raise ModelFileError(
+            f"{str(path)!r}: its estimator loads but cannot predict ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); the file is damaged or crafted.") from None
+
+
+def _takes_texts(estimator):
+    """Whether ``estimator`` takes raw texts: it says so in its tags (mlkit's featurizers
+    and TransformerClassifier), or it is a Pipeline whose first step does."""
+    from sklearn.utils import get_tags
+
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps and isinstance(steps[0], tuple) and len(steps[0]) == 2:
+        return _takes_texts(steps[0][1])
+    return bool(get_tags(estimator).input_tags.string)
+
+
+def _same_json(a, b):
+    """Whether two JSON values are equal, NaN equal to NaN."""
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError):
+        return False
 
 
 def _skops_loads(data, path, manifest, *, extra, trust_all):
@@ -1400,15 +1767,21 @@ def _skops_loads(data, path, manifest, *, extra, trust_all):
     # with trusted=True every type is allowed (one extra parse lists them);
     # otherwise skops refuses anything outside the allowed list while loading
     allowed = sorted(set(TRUSTED_TYPES) | set(extra))
+    _vet_skops_schema(data, path, vet=not trust_all)
     if trust_all:
-        allowed = sorted(set(allowed) | set(sio.get_untrusted_types(data=data)))
-    else:
-        _vet_skops_schema(data, path)
+        try:
+            allowed = sorted(set(allowed) | set(sio.get_untrusted_types(data=data)))
+        except Exception as exc:
+            raise ModelFileError(f"{str(path)!r}: its skops payload is damaged "
+                                 f"({type(exc).__name__}: {exc}).") from None
     _import_for_skops(allowed)
     try:
         return sio.loads(data, trusted=allowed)
     except UntrustedTypesFoundException:
-        refused = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+        try:
+            refused = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+        except Exception:  # noqa: BLE001 - only to name them
+            refused = ["(types skops could not list)"]
         raise UntrustedModelError(
             f"{str(path)!r} needs types that mlkit does not trust: {', '.join(refused)}. "
             "If you trust the file, pass trusted=[...] with those type names (or "
@@ -1443,18 +1816,37 @@ def _safe_relative_name(name):
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
-def _vet_skops_schema(data, path):
-    """Refuse a skops payload whose torch-backed estimators would, once loaded, download a
-    model, write a disk cache, or write checkpoint files outside their temporary folder.
+def _vet_skops_schema(data, path, *, vet=True):
+    """Refuse a skops payload larger than the limits (any member over
+    :data:`MAX_UNCOMPRESSED_BYTES` in all, a ``schema.json`` over :data:`MAX_TREE_BYTES`),
+    and, with ``vet``, one whose objects would, once loaded, read or write files, reach the
+    network, write a cache or run code (see :func:`_param_problems`), or whose
+    torch-backed estimators would write checkpoint files outside their temporary folder.
 
-    Walks the payload's ``schema.json`` (no object is built).
+    Walks the payload's ``schema.json`` (no object is built). skops replaces every node
+    whose ``__id__`` it has seen before by that earlier object, so two nodes with one
+    ``__id__`` must be identical: otherwise what is vetted would not be what is loaded.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            schema = json.loads(zf.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ModelFileError(f"{str(path)!r}: its skops payload is damaged ({exc}).") from None
+            total = sum(info.file_size for info in zf.infolist())
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise ModelFileError(
+                    f"{str(path)!r}: its payload would expand to {total} bytes, more than the "
+                    f"{MAX_UNCOMPRESSED_BYTES} bytes mlkit loads (persistence."
+                    "MAX_UNCOMPRESSED_BYTES); the file is damaged or crafted.")
+            text = _read_member(zf, "schema.json", MAX_TREE_BYTES, path, "skops schema",
+                                json_member=True)
+        schema = json.loads(text)
+    except (zipfile.BadZipFile, ValueError, RecursionError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(f"{str(path)!r}: its skops payload is damaged "
+                             f"({type(exc).__name__}: {exc}).") from None
+    if not vet:
+        return
     problems = []
+    seen = {}
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -1463,21 +1855,29 @@ def _vet_skops_schema(data, path):
             continue
         if not isinstance(node, dict):
             continue
+        if "__id__" in node:
+            key = node["__id__"]
+            key = key if isinstance(key, (int, str)) else repr(key)
+            first = seen.setdefault(key, node)
+            if first is not node and first != node:
+                problems.append(f"two different objects under one __id__ {str(key)[:20]} "
+                                "(one would be loaded in place of the other)")
+                continue
         cls = node.get("__class__")
         module = node.get("__module__", "")
-        if node.get("__loader__") == "ObjectNode" and module.startswith("mlkit."):
+        if node.get("__loader__") == "ObjectNode" and isinstance(module, str) and isinstance(
+                cls, str) and module.startswith(("mlkit.", "sklearn.")):
             state = node.get("content", {})
-            fields = state.get("content", {}) if isinstance(state, dict) else {}
-            if cls == "SentenceEmbeddingFeaturizer":
-                if "local_files_only" in fields and _json_content(
-                        fields["local_files_only"]) is not True:
-                    problems.append("a SentenceEmbeddingFeaturizer with local_files_only=False "
-                                    "(it would download its encoder)")
-                if "cache" in fields and _json_content(fields["cache"]) not in (
-                        "memory", None, False):
-                    problems.append("a SentenceEmbeddingFeaturizer with a disk cache (it would "
-                                    "write to a directory named in the file)")
-            elif cls == "TransformerClassifier":
+            if not (isinstance(state, dict) and state.get("__loader__") == "DictNode"
+                    and isinstance(state.get("content"), dict)):
+                problems.append(f"a {cls} whose state is not a plain dict (it cannot be "
+                                "vetted)")
+                state = {}
+            fields = state.get("content", {})
+            name = f"{module}.{cls}"
+            values = {k: _json_content(v) for k, v in fields.items()}
+            problems.extend(_param_problems(name, values))
+            if cls == "TransformerClassifier":
                 files = fields.get("_checkpoint_files")
                 names = list((files or {}).get("content", {}) or {}) if isinstance(
                     files, dict) else []

@@ -166,7 +166,7 @@ def test_disk_cache_is_reused_by_a_new_process_state(model_dir, data, tmp_path):
     assert len(shards) == 1
     info = json.loads((ns_dir / "info.json").read_text())
     assert info["fingerprint"] == feat.model_fingerprint_ and info["dim"] == 384
-    assert not list(ns_dir.glob("*.tmp"))  # atomic writes leave no temporary files
+    assert not list(ns_dir.glob("*.mlkit-tmp"))  # atomic writes leave no temporary files
     # forget the in-memory cache (as a new process would start): the disk serves
     clear_embedding_cache(encoders=False)
     again = SentenceEmbeddingFeaturizer(model_dir, cache=cache_dir, verbose=False).fit()

@@ -447,3 +447,111 @@ def test_unknown_format(jigsaw_csv):
 def test_model_label_columns_missing_from_data(jigsaw_csv):
     with pytest.raises(DataError, match=r"lacks the label column\(s\) rude"):
         read_dataset(jigsaw_csv, label_names=["toxic", "rude"])
+
+
+# --------------------------------------------------------------------------
+# no silent guesses (issue 11)
+# --------------------------------------------------------------------------
+
+
+def _dup_files(tmp_path):
+    """The same duplicated header ('a' twice) in every format."""
+    rows = [("hello", 1, 0), ("bye", 0, 1)]
+    csv = "text,a,a\n" + "".join(f"{t},{x},{y}\n" for t, x, y in rows)
+    jsonl = "".join(f'{{"text": "{t}", "a": {x}, "a": {y}}}\n' for t, x, y in rows)
+    paths = [_write(tmp_path / "d.csv", csv), _write(tmp_path / "d.tsv", csv.replace(",", "\t")),
+             _write(tmp_path / "d.jsonl", jsonl)]
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.Table.from_arrays([pa.array(["hello", "bye"]), pa.array([1, 0]),
+                                  pa.array([0, 1])], names=["text", "a", "a"])
+    pq.write_table(table, tmp_path / "d.parquet")
+    return [*paths, tmp_path / "d.parquet"]
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    for path in _dup_files(tmp_path):
+        for kwargs in ({}, {"label_cols": "a"}):
+            with pytest.raises(DataError, match=r"duplicate (column names: 'a' \(columns 2, 3\)"
+                                                r".*rename|key 'a')"):
+                read_dataset(path, **kwargs)
+        with pytest.raises(DataError, match="duplicate"):
+            read_table(path)
+        with pytest.raises(DataError, match="duplicate"):
+            list(iter_batches(path, batch_size=1))
+
+
+def test_rows_wider_than_the_header_are_not_read_as_an_index(tmp_path):
+    # pandas would silently make the first field a row index and shift every column
+    path = _write(tmp_path / "w.csv", "text,a\nr1,hello,1\nr2,bye,0\n")
+    for read in (read_table, read_dataset, lambda p: list(iter_batches(p))):
+        with pytest.raises(DataError, match=r"1 more field\(s\) than the header \(2 names: "
+                                            r"text, a\).*quote texts"):
+            read(path)
+
+
+def test_unnamed_index_column_is_not_a_label(tmp_path):
+    # pandas' to_csv() writes the index as a first column with an empty name
+    path = _write(tmp_path / "i.csv", ",text,a\n0,hello,1\n1,bye,0\n")
+    ds = read_dataset(path)
+    assert ds.label_cols == ["a"]
+    assert ds.unused_cols == {"Unnamed: 0": "an id-like or unnamed column"}
+
+
+def test_yes_no_label_column_is_a_label_and_choices_are_reported(tmp_path):
+    path = _write(tmp_path / "y.csv", "text,spam,source,notes\nhello,yes,web,\nbye,no,mail,\n")
+    ds = read_dataset(path)
+    assert ds.label_cols == ["spam"]
+    np.testing.assert_array_equal(ds.Y.ravel(), [1, 0])
+    summary = ds.describe()
+    assert summary["detected"] == {
+        "text_col": "named 'text'",
+        "label_cols": "every column of only 0/1 (true/false, yes/no) values"}
+    assert summary["unused_cols"] == {"source": "values other than 0/1", "notes": "empty"}
+
+
+def test_text_column_chosen_by_length_is_reported(tmp_path):
+    path = _write(tmp_path / "t.csv", "subject,msg,a\nhi,hello there friend,1\nyo,bye now,0\n")
+    ds = read_dataset(path)
+    assert ds.text_col == "msg"
+    assert ds.detected["text_col"].startswith("the longest texts of 2 columns of texts "
+                                              "(subject, msg); choose another with text_col=")
+    given = read_dataset(path, text_col="subject", label_cols="a")
+    assert given.detected == {"text_col": "given (text_col=)", "label_cols": "given (label_cols=)"}
+
+
+def test_a_0_1_column_with_empty_cells_is_refused_not_dropped(tmp_path):
+    # before: silently not a label when fewer than 95 % of the cells were filled
+    path = _write(tmp_path / "p.csv", "text,a,b\nhello,1,\nbye,0,1\nx,0,\n")
+    with pytest.raises(DataError, match=r"label column 'b' has no value in row\(s\) 1, 3.*"
+                                        r"label_cols=") as info:
+        read_dataset(path)
+    assert info.value.param == "label_cols"
+    assert read_dataset(path, label_cols="a").label_cols == ["a"]
+
+
+def test_bad_encoding_and_damaged_gzip_are_data_errors(tmp_path, jigsaw_csv):
+    for encoding in ("no-such-codec", "rot13"):
+        with pytest.raises(DataError, match=f"Unknown text encoding '{encoding}' \\(encoding=\\)"):
+            list(iter_batches(jigsaw_csv, encoding=encoding))
+        with pytest.raises(DataError, match="Unknown text encoding"):
+            read_dataset(jigsaw_csv, encoding=encoding)
+    packed = gzip.compress(jigsaw_csv.read_bytes())
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    for read in (read_dataset, lambda p: list(iter_batches(p))):
+        with pytest.raises(DataError, match=r"Cannot read .*cut.csv.gz: .*not a complete, valid"):
+            read(path)
+
+
+def test_mixed_types_in_a_label_column_follow_the_documented_rule(tmp_path):
+    # 1, "1", true, "yes" are 1; 0, "0", false, "no" are 0; a 2 or a list is an error
+    values = [1, "1", True, "yes", 0, "0", False, "no"]
+    lines = "".join(json.dumps({"text": f"t{i}", "a": v}) + "\n" for i, v in enumerate(values))
+    ds = read_dataset(_write(tmp_path / "m.jsonl", lines))
+    np.testing.assert_array_equal(ds.Y.ravel(), [1, 1, 1, 1, 0, 0, 0, 0])
+    for bad in (2, [1], 10**30):
+        lines = "".join(json.dumps({"text": f"t{i}", "a": bad if i == 7 else v}) + "\n"
+                        for i, v in enumerate(values))
+        with pytest.raises(DataError, match=r"label column 'a' holds values other than 0 and 1"):
+            read_dataset(_write(tmp_path / "b.jsonl", lines), label_cols="a")

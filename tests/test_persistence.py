@@ -217,7 +217,7 @@ def test_skops_payload_with_untrusted_types_is_refused(tmp_path, model_file):
     sio = pytest.importorskip("skops.io")
 
     payload = sio.dumps(_Custom().fit(["x"], None))
-    manifest = read_metadata(model_file[0])
+    manifest = _neutral(read_metadata(model_file[0]))
     manifest["serializer"] = "skops"
     manifest["payload"] = {"name": "estimator.skops",
                            "sha256": hashlib.sha256(payload).hexdigest(), "size": len(payload)}
@@ -266,7 +266,7 @@ def test_damaged_payload_is_detected(tmp_path, model_file):
 def test_truncated_file(tmp_path, model_file):
     path = tmp_path / "truncated.mlkit"
     path.write_bytes(model_file[0].read_bytes()[:1000])
-    with pytest.raises(ModelFileError, match="not an mlkit model file|damaged"):
+    with pytest.raises(ModelFileError, match="a truncated or damaged ZIP archive"):
         load_model(path)
 
 
@@ -322,9 +322,15 @@ def test_find_threshold_tuner(fitted):
     assert find_threshold_tuner(model.named_steps["features"]) is None
 
 
+def _neutral(manifest):
+    """``manifest`` without the facts of its estimator (label names, thresholds, class),
+    for a file holding another estimator (load_model refuses a manifest that disagrees)."""
+    return {**manifest, "label_names": None, "thresholds": None, "estimator": None}
+
+
 def _write_payload(path, payload, like, serializer="safe"):
     """A model file holding ``payload`` (bytes), its manifest copied from ``like``."""
-    manifest = read_metadata(like)
+    manifest = _neutral(read_metadata(like))
     manifest["serializer"] = serializer
     member = f"estimator.{serializer}"
     manifest["payload"] = {"name": member, "sha256": hashlib.sha256(payload).hexdigest(),
@@ -639,3 +645,130 @@ def test_format_1_pickle_file_still_loads_when_trusted(tmp_path, fitted):
     with pytest.raises(UntrustedModelError):
         load_model(old)
     assert load_model(old, trusted=True).predict(["so happy"]).shape[0] == 1
+
+
+# --------------------------------------------------------------------------
+# issue 11: nothing let in (see also tests/test_model_fuzz.py)
+# --------------------------------------------------------------------------
+
+
+def _harmful_estimators(tmp_path):
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.pipeline import Pipeline
+
+    return [
+        # a served model would open the files its request texts name
+        (TfidfVectorizer(input="filename"), (), r"TfidfVectorizer\(input='filename'\)"),
+        (CountVectorizer(input="file"), (), r"CountVectorizer\(input='file'\)"),
+        # trusting the function's type is not trusting it as an analyzer
+        (CountVectorizer(analyzer=len), ("builtins.len",), r"analyzer=<built-in function"),
+        (TfidfVectorizer(tokenizer=len), ("builtins.len",), r"tokenizer="),
+        # a Pipeline with a joblib cache would write in a folder the file names
+        (Pipeline([("v", TfidfVectorizer())], memory=str(tmp_path / "cache")), (),
+         r"Pipeline\(memory='/.*\) \(allowed: None\)"),
+    ]
+
+
+def test_harmful_parameter_values_are_refused(tmp_path, model_file):
+    """The safe path vets the values of parameters that reach files, caches or code, not
+    only the types: trusted types with harmful values are refused unless trusted=True."""
+    for i, (estimator, extra, match) in enumerate(_harmful_estimators(tmp_path)):
+        path = _crafted_model_file(tmp_path / f"harmful{i}.mlkit", estimator, model_file[0])
+        with pytest.raises(UntrustedModelError, match=match):
+            load_model(path, trusted=list(extra))
+        assert type(load_model(path, trusted=True)) is type(estimator)
+
+
+def test_manifest_disagreeing_with_the_estimator_is_refused(tmp_path, model_file, fitted):
+    """Label names, their number, thresholds and the class come from the estimator; a
+    manifest that states them otherwise is refused, naming the field."""
+    path, manifest = model_file
+    names = manifest["label_names"]
+    thresholds = manifest["thresholds"]
+    for i, (changes, field) in enumerate([
+            ({"label_names": names[::-1]}, "label_names"),
+            ({"label_names": names[:-1]}, "label_names"),
+            ({"thresholds": {"values": thresholds["values"][::-1]}}, "thresholds.values"),
+            ({"thresholds": {"global": 0.01}}, "thresholds.global"),
+            ({"estimator": {"class": "sklearn.dummy.DummyClassifier"}}, "estimator.class")]):
+        bad = _rewrite_manifest(path, tmp_path / f"bad{i}.mlkit", **changes)
+        with pytest.raises(ModelFileError, match=rf"disagrees with its estimator on "
+                                                 rf"'{field}'"):
+            load_model(bad)
+    # an estimator fitted on an indicator matrix knows its labels by position only: the
+    # names given to save_model stand, but not a different number of them
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.RandomState(0).rand(30, 4)
+    positional = mlkit.BinaryRelevance(LogisticRegression()).fit(X, (X[:, :3] > 0.5) * 1)
+    named = tmp_path / "named.mlkit"
+    save_model(positional, named, label_names=["a", "b", "c"])
+    assert load_model(named, with_metadata=True)[1]["label_names"] == ["a", "b", "c"]
+    with pytest.raises(ModelFileError, match="disagrees with its estimator on 'label_names'"):
+        load_model(_rewrite_manifest(named, tmp_path / "two.mlkit", label_names=["a", "b"]))
+    # without label names or thresholds, they are filled in from the estimator
+    blank = _rewrite_manifest(path, tmp_path / "blank.mlkit", label_names=None,
+                              thresholds=None)
+    _, loaded = load_model(blank, with_metadata=True)
+    assert loaded["label_names"] == [str(c) for c in fitted[0].classes_]
+    assert loaded["thresholds"] == thresholds
+
+
+@pytest.mark.parametrize("changes,match", [
+    ({"thresholds": "0.5"}, r"'thresholds' must be an object or null; got str"),
+    ({"thresholds": [0.5]}, r"'thresholds' must be an object"),
+    ({"thresholds": {"values": []}}, r"'thresholds' needs its 'values'"),
+    ({"label_names": [1, 2]}, r"'label_names' must be a list of strings"),
+    ({"versions": "1.0"}, r"'versions' must be an object of version strings"),
+    ({"estimator": {"class": "x", "steps": [1]}}, r"'estimator' must name its 'class'"),
+    ({"metrics": {"holdout": {"f1_micro": "high"}}}, r"f1_micro and f1_macro"),
+    ({"training_data": {"text_col": ["a"]}}, r"'text_col' must be a string"),
+    ({"metadata": {"deep": json.loads("[" * 200 + "]" * 200)}}, r"nested more than 64"),
+])
+def test_malformed_manifests_are_model_file_errors(tmp_path, model_file, changes, match):
+    """read_metadata (and so 'mlkit info') and load_model refuse a malformed manifest with a
+    ModelFileError (exit 2 on the command line), never another exception."""
+    bad = _rewrite_manifest(model_file[0], tmp_path / "bad.mlkit", **changes)
+    with pytest.raises(ModelFileError, match=match):
+        read_metadata(bad)
+    with pytest.raises(ModelFileError, match=match):
+        load_model(bad)
+
+
+def test_manifest_size_is_bounded_before_decompressing(tmp_path, model_file):
+    """A deflated manifest that would expand to 64 MiB (from about 64 kB) is refused from its
+    declared size, before it is decompressed."""
+    import tracemalloc
+
+    from mlkit.persistence import MAX_MANIFEST_BYTES
+
+    assert MAX_MANIFEST_BYTES <= 64 << 20
+    manifest = read_metadata(model_file[0])
+    path = tmp_path / "bomb.mlkit"
+    with zipfile.ZipFile(path, "w") as zout, zipfile.ZipFile(model_file[0]) as zin:
+        zout.writestr("estimator.safe", zin.read("estimator.safe"))
+        info = zipfile.ZipInfo("mlkit-model.json")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zout.open(info, "w") as out:
+            out.write(json.dumps(manifest).encode()[:-1])
+            for _ in range(64):
+                out.write(b" " * (1 << 20))
+            out.write(b"}")
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("mlkit-model.json").compress_size < 256 << 10
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"its manifest \(mlkit-model\.json\) "
+                                                 r"expands to more than \d+ bytes"):
+            read_metadata(path)
+        assert tracemalloc.get_traced_memory()[1] < 4 << 20
+    finally:
+        tracemalloc.stop()
+
+
+def test_pickle_bytes_under_the_safe_name_are_refused(tmp_path, model_file):
+    path = _write_payload(tmp_path / "p.mlkit", pickle.dumps({"a": 1}), model_file[0])
+    with pytest.raises(ModelFileError, match=r"holds pickle bytes, not the safe format"):
+        load_model(path)
+    with pytest.raises(ModelFileError, match=r"holds pickle bytes"):
+        load_model(path, trusted=True)

@@ -9,11 +9,16 @@ bytes that are not text, a label value other than 0/1, a model file from
 another program or a newer format, a bad option) prints one line
 ``mlkit COMMAND: error: ...`` on stderr and exits with status 2; ``--debug``
 shows the traceback instead. A missing optional dependency exits with 1, an
-interrupt with 130.
+interrupt with 130 (SIGTERM: 143, after the same cleanup). No command writes over one of
+its inputs (see ``_paths``); files are written atomically (``mlkit._atomic``).
 """
 
+import contextlib
 import importlib
+import os
+import signal
 import sys
+import threading
 import warnings
 
 from ._console import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, _Console, _expected_errors, _fail
@@ -43,6 +48,35 @@ def _build_parser():
     return parser
 
 
+EXIT_TERMINATED = 128 + 15
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanup (temporary files) runs."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """While a command runs, turn SIGTERM into an exception (main thread only)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+            signal, "SIGTERM"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None):
     """Run the ``mlkit`` command line and return its exit status.
 
@@ -55,7 +89,7 @@ def main(argv=None):
     -------
     status : int
         0 on success, 1 on a failure (e.g. a missing optional dependency),
-        2 on bad input or usage, 130 when interrupted.
+        2 on bad input or usage, 130 when interrupted, 143 on SIGTERM.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _build_parser()
@@ -78,15 +112,24 @@ def main(argv=None):
             text += f" [{category.__name__} at {filename}:{lineno}]"
         console.warn(text)
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _terminate_as_interrupt():
         warnings.showwarning = show_warning
         warnings.simplefilter("default")  # each distinct warning once per location
         try:
             return args.func(args, console)
+        except _Terminated:
+            console.clear()
+            print(f"{prog}: terminated", file=sys.stderr)
+            return EXIT_TERMINATED
         except KeyboardInterrupt:
             console.clear()
             print(f"{prog}: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # the reader of stdout (e.g. `head`) stopped reading: not an error
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            return 0
         except _expected_errors() as exc:
             return _fail(prog, exc, EXIT_USAGE, debug, console)
         except ImportError as exc:

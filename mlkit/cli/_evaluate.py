@@ -2,8 +2,11 @@
 
 
 
-from ._console import EXIT_OK, CLIError, _display, _write_json
+import numpy as np
+
+from ._console import EXIT_OK, CLIError, _display, _shown, _write_json
 from ._options import _data_options, _decision_options, _trust_option
+from ._paths import _check_outputs
 from ._steps import (
     _check_decision,
     _describe_dataset,
@@ -39,6 +42,8 @@ def add_parser(sub, common):
 def run(args, console):
     from ..metrics import evaluate, format_metrics, per_label_report
 
+    _check_outputs({"MODEL": args.model, "DATA": args.data},
+                   {"--json": args.json_out, "--report": args.report})
     estimator, manifest = _load_model(args.model, args, console)
     names = manifest.get("label_names") or [str(n) for n in getattr(estimator, "classes_", [])]
     if not names:
@@ -48,17 +53,19 @@ def run(args, console):
     ds = _read_labelled(args, console, label_names=names, defaults=training,
                         unknown_labels="ignore")
     console.info(_describe_dataset(ds))
-    if ds.ignored_labels:
-        console.warn(
-            "label(s) in DATA that the model does not predict are left out of the evaluation: "
-            + ", ".join(f"{k} ({v} rows)" for k, v in sorted(ds.ignored_labels.items())))
+    keep = _common_labels(ds, names, console)
     if training.get("fingerprint") and training["fingerprint"] == ds.fingerprint():
         console.warn("DATA is the model's training data: these metrics are optimistic.")
 
     D, S, kind = _predict_in_batches(estimator, names, ds.texts, args, console)
-    metrics = evaluate(ds.Y, D, S, label_names=names)
     thr = _threshold_column(manifest, args, len(names))
-    report = per_label_report(ds.Y, D, label_names=names, thresholds=thr, y_score=S)
+    Y = ds.Y
+    if keep is not None:  # only the labels both the model and DATA have
+        names = [names[j] for j in keep]
+        Y, D, S = Y[:, keep], D[:, keep], S[:, keep]
+        thr = None if thr is None else thr[keep]
+    metrics = evaluate(Y, D, S, label_names=names)
+    report = per_label_report(Y, D, label_names=names, thresholds=thr, y_score=S)
     rule = _rule_text(args, manifest)
     print(f"Evaluation of {args.model} on {_display(ds.source)} ({len(ds):,} rows, "
           f"{len(names)} labels; {rule})")
@@ -86,7 +93,7 @@ def run(args, console):
 
         with console.spinner("writing the HTML report"):
             page = render_report(
-                ds.texts, ds.Y, D, S, label_names=names, thresholds=thr,
+                ds.texts, Y, D, S, label_names=names, thresholds=thr,
                 threshold_note=f"Decisions: {rule}{_threshold_units(manifest, args)}.",
                 score_kind=kind or "probability", title="mlkit evaluation report",
                 model_name=str(args.model), data_name=f"{_display(ds.source)} ({len(ds):,} rows)",
@@ -95,3 +102,39 @@ def run(args, console):
                 f.write(page)
         console.info(f"wrote {args.report}")
     return EXIT_OK
+
+
+def _common_labels(ds, names, console):
+    """The indices of the model's labels to evaluate on, or None for all of them.
+
+    The wide layout names its label columns, and ``read_dataset`` already refuses a file
+    that lacks some of the model's. In the tags layout the data's labels are the names its
+    rows hold: none in common with the model's is refused; names the model does not know
+    mean that the two label sets differ, and the evaluation keeps the labels both have
+    (a warning names the others); otherwise every model label is evaluated (one with no
+    row in DATA simply has no support).
+    """
+    if ds.layout != "tags":
+        return None
+    names = [str(n) for n in names]
+    support = np.asarray(ds.Y).sum(axis=0)
+    ignored = dict(ds.ignored_labels or {})
+    common = [j for j, c in enumerate(support) if c > 0]
+    where = _display(ds.source)
+    data_labels = sorted(ignored)
+    if not common:
+        held = (f"holds the label(s) {_shown(data_labels, 20)}" if data_labels else
+                "holds no label on any row")
+        raise CLIError(
+            f"{where} and the model have no label in common: the model predicts "
+            f"{_shown(names, 20)}; {where} {held}. Evaluate on data labelled with the "
+            "model's labels (check --labels-col and --sep).")
+    if not ignored:
+        return None
+    missing = [names[j] for j in range(len(names)) if j not in set(common)]
+    console.warn(
+        f"{where}'s labels differ from the model's: evaluating only the {len(common)} label(s) "
+        f"both have ({_shown([names[j] for j in common])}); left out: in {where} only: "
+        + ", ".join(f"{k} ({v} rows)" for k, v in sorted(ignored.items()))
+        + (f"; the model's only: {_shown(missing)}" if missing else "") + ".")
+    return common if missing else None

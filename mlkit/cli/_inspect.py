@@ -6,7 +6,8 @@ import time
 import numpy as np
 
 from ._console import EXIT_OK, CLIError, _accepts
-from ._options import _cv_folds, _data_options, _positive_int
+from ._options import _cv_folds, _data_options, _n_jobs, _positive_int, _seed
+from ._paths import _check_outputs
 from ._steps import _describe_dataset, _make_model, _read_labelled
 
 
@@ -31,8 +32,8 @@ def add_parser(sub, common):
                    help="apply only the N most confident suggested edits (default: all)")
     p.add_argument("--top", type=_positive_int, default=20, metavar="N",
                    help="label issues to print (default: 20)")
-    p.add_argument("--random-state", type=int, default=0, metavar="SEED")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="N")
+    p.add_argument("--random-state", type=_seed, default=0, metavar="SEED")
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N")
     p.set_defaults(func=run)
 
 
@@ -46,13 +47,12 @@ def run(args, console):
                        "mlkit does not have.")
     from ..io import write_dataset
 
+    inputs = {"DATA": args.data}
+    if args.base_model and os.path.exists(args.base_model):
+        inputs["--base-model"] = args.base_model
+    _check_outputs(inputs, {"--report": args.report, "--export-clean": args.export_clean})
     model = _make_model(args.model, args.base_model, random_state=args.random_state,
                         n_jobs=args.n_jobs, console=console)
-    if args.export_clean:
-        out_dir = os.path.dirname(os.path.abspath(args.export_clean))
-        if not os.path.isdir(out_dir):
-            raise CLIError(f"--export-clean {args.export_clean}: the directory {out_dir!r} "
-                           "does not exist.")
     ds = _read_labelled(args, console)
     console.info(_describe_dataset(ds))
     kwargs = {"label_names": ds.label_names, "cv": args.cv, "random_state": args.random_state,

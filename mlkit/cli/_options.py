@@ -20,6 +20,16 @@ def _positive_int(value):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
     return number
 
+def _positive_seconds(value):
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not (number > 0 and number != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    return number
+
+
 def _cv_folds(value):
     try:
         number = int(value)
@@ -54,6 +64,39 @@ def _port(value):
         number = -1
     if not 0 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port number in 0..65535, got {value!r}")
+    return number
+
+def _encoding(value):
+    """A text encoding Python knows (``codecs.lookup``), refused when it is a bytes codec."""
+    import codecs
+
+    try:
+        info = codecs.lookup(value)
+    except (LookupError, TypeError, ValueError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise argparse.ArgumentTypeError(
+            f"unknown text encoding {value!r}; use e.g. utf-8, latin-1 or cp1252")
+    return value
+
+def _n_jobs(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-zero integer (1, 2, ...; -1 for all CPUs), got {value!r}")
+    return number
+
+def _seed(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer seed in 0..4294967295, got {value!r}")
     return number
 
 def _common_options():
@@ -91,7 +134,7 @@ def _data_options(parser, *, for_model=False):
 def _input_options(group):
     group.add_argument("--input-format", choices=("csv", "tsv", "jsonl", "parquet"),
                        help="format of DATA (default: from its extension, or sniffed)")
-    group.add_argument("--encoding", default="utf-8",
+    group.add_argument("--encoding", default="utf-8", type=_encoding,
                        help="text encoding of DATA (default: utf-8)")
     group.add_argument("--no-header", action="store_true",
                        help="the CSV/TSV file has no header line; columns are named 1, 2, ...")

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._console import EXIT_OK, CLIError, _progress_bar
 from ._options import _decision_options, _input_options, _positive_int, _trust_option
+from ._paths import _check_outputs
 from ._steps import _check_decision, _load_model, _rule_text
 
 
@@ -57,10 +58,10 @@ def run(args, console):
     if fmt is None:
         ext = os.path.splitext(args.output)[1].lower() if args.output != "-" else ""
         fmt = "jsonl" if ext in (".jsonl", ".ndjson", ".json") else "csv"
-    if args.output != "-":
-        out_dir = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(out_dir):
-            raise CLIError(f"-o {args.output}: the directory {out_dir!r} does not exist.")
+    _check_outputs({"MODEL": args.model, "DATA": args.data}, {"-o": args.output})
+    if args.label_sep == "":
+        raise CLIError("--label-sep is empty: the label names would run together; give a "
+                       "separator such as ',' or '|'.")
     estimator, manifest = _load_model(args.model, args, console)
     _check_decision(args, estimator)
     predictor = Predictor(estimator, manifest.get("label_names"))
@@ -107,6 +108,10 @@ def run(args, console):
     except DataError:
         console.clear()
         raise
+    except UnicodeError as exc:
+        console.clear()
+        raise CLIError(f"{args.data} is not valid {args.encoding} text ({exc}); give its "
+                       "encoding with --encoding.") from exc
     console.clear()
     elapsed = time.perf_counter() - started
     where = "stdout" if args.output == "-" else args.output
@@ -163,7 +168,7 @@ def _plain(value):
     return value
 
 def _predict_text_col(args, batch, training, find_text_column):
-    if args.text_col:
+    if args.text_col is not None:
         return find_text_column(batch, args.text_col, source=args.data)
     col = training.get("text_col")
     if col and col in batch.columns:

@@ -4,7 +4,7 @@ import os
 import warnings
 
 from ._console import _LOOPBACK, EXIT_OK
-from ._options import _port, _positive_int, _trust_option
+from ._options import _port, _positive_int, _positive_seconds, _trust_option
 
 
 def add_parser(sub, common):
@@ -16,8 +16,8 @@ def add_parser(sub, common):
                     "/labels, /metadata. Stop with Ctrl-C.")
     p.add_argument("model", metavar="MODEL", help="model file")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: 127.0.0.1, this machine only; the "
-                        "server has no authentication)")
+                   help="address to listen on (default: 127.0.0.1, this machine only; set "
+                        "MLKIT_API_KEY to require a key)")
     p.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
     p.add_argument("--max-batch", type=_positive_int, default=256, metavar="N",
                    help="most texts per request (default: 256)")
@@ -25,6 +25,11 @@ def add_parser(sub, common):
                    help="most characters per text (default: 20000)")
     p.add_argument("--max-concurrency", type=_positive_int, default=None, metavar="N",
                    help="most predictions running at once (default: number of CPUs)")
+    p.add_argument("--body-timeout", type=_positive_seconds, default=30.0, metavar="S",
+                   help="seconds a client has to send its request body (408 beyond; default: 30)")
+    p.add_argument("--request-timeout", type=_positive_seconds, default=60.0, metavar="S",
+                   help="seconds to answer /predict, queueing included (503 beyond; default: "
+                        "60)")
     p.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                    help="worker processes, each with its own copy of the model (default: 1)")
     p.add_argument("--log-level", default="info",
@@ -39,9 +44,11 @@ def run(args, console):
     from ..serve import create_app
 
     uvicorn = import_optional("uvicorn", purpose="mlkit serve")
-    if args.host not in _LOOPBACK:
+    # the key comes from the environment: a command-line argument is visible in `ps`
+    api_key = os.environ.get("MLKIT_API_KEY") or None
+    if args.host not in _LOOPBACK and api_key is None:
         console.warn(f"listening on {args.host}: other machines can reach this server, which "
-                     "has no authentication.")
+                     "has no authentication (set MLKIT_API_KEY to require a key).")
     host = f"[{args.host}]" if ":" in args.host else args.host
     run = {"host": args.host, "port": args.port, "log_level": args.log_level,
            "access_log": not args.no_access_log, "timeout_graceful_shutdown": 10}
@@ -59,6 +66,8 @@ def run(args, console):
             "MLKIT_MAX_BATCH": str(args.max_batch),
             "MLKIT_MAX_TEXT_LENGTH": str(args.max_text_length),
             "MLKIT_TRUST_PICKLE": "1" if args.trust_pickle else "0",
+            "MLKIT_BODY_TIMEOUT": str(args.body_timeout),
+            "MLKIT_REQUEST_TIMEOUT": str(args.request_timeout),
         })
         if args.max_concurrency:
             os.environ["MLKIT_MAX_CONCURRENCY"] = str(args.max_concurrency)
@@ -70,7 +79,9 @@ def run(args, console):
         warnings.simplefilter("always")
         app = create_app(args.model, max_batch=args.max_batch,
                          max_text_length=args.max_text_length,
-                         max_concurrency=args.max_concurrency, trusted=args.trust_pickle)
+                         max_concurrency=args.max_concurrency, trusted=args.trust_pickle,
+                         body_timeout=args.body_timeout, request_timeout=args.request_timeout,
+                         api_key=api_key)
     for w in caught:
         if w.category.__name__ == "ModelVersionWarning":
             console.warn(str(w.message))

@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 
 from ._console import EXIT_OK, CLIError, _display, _fmt_size, _shown
-from ._options import _cv_folds, _data_options, _fraction
+from ._options import _cv_folds, _data_options, _fraction, _n_jobs, _seed
+from ._paths import _check_outputs
 from ._steps import _describe_dataset, _frame_or_matrix, _make_model, _read_labelled
 
 
@@ -33,9 +34,9 @@ def add_parser(sub, common):
     p.add_argument("--holdout", type=_fraction, metavar="FRAC",
                    help="hold out this fraction (stratified) to measure the model; the saved "
                         "model is trained on the rest")
-    p.add_argument("--random-state", type=int, default=0, metavar="SEED",
+    p.add_argument("--random-state", type=_seed, default=0, metavar="SEED",
                    help="seed of the folds and the model (default: 0)")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, metavar="N",
                    help="parallel jobs over labels (default: 1; -1 for all CPUs)")
     p.add_argument("--serializer", choices=("auto", "safe", "skops", "pickle"), default="auto",
                    help="how the estimator is stored: safe, mlkit's safe format (the default "
@@ -62,9 +63,10 @@ def run(args, console):
     from ..inference import Predictor, find_threshold_tuner
     from ..metrics import evaluate, format_metrics
 
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise CLIError(f"-o {args.output}: the directory {out_dir!r} does not exist.")
+    inputs = {"DATA": args.data}
+    if args.base_model and os.path.exists(args.base_model):
+        inputs["--base-model"] = args.base_model
+    _check_outputs(inputs, {"-o": args.output})
     # the model first: an unknown kind or a bad option fails before reading the data
     model = _make_model(args.model, args.base_model, random_state=args.random_state,
                         n_jobs=args.n_jobs, console=console)

@@ -4,8 +4,8 @@ A dataset file holds one text per row and its labels in one of two layouts:
 
 * **wide**: one 0/1 column per label, as in the Jigsaw toxic-comment file
   (``comment_text,toxic,severe_toxic,...``). Label columns are found
-  automatically: every column, other than the text column and id-like
-  columns, whose values are all 0 or 1 (or true/false, yes/no);
+  automatically: every column, other than the text column and id-like or
+  unnamed columns, whose values are all 0 or 1 (or true/false, yes/no);
 * **tags**: one column holding each row's labels: names joined by a
   separator (``"crude,ship"``), or a list in JSON Lines and Parquet files (a
   JSON or Python list literal in CSV). A list of names gives those labels; a
@@ -18,7 +18,11 @@ indicator matrix, label names and the layout it found), with an error that
 says what is wrong and how to fix it for every bad input: a missing or empty
 file, bytes that are not valid text in the encoding, an unknown column (the
 message lists the available ones), a label value other than 0 or 1, a layout
-that could be read two ways. :func:`iter_batches` reads a file in batches of
+that could be read two ways, duplicate column names (never renamed ``a.1``),
+data rows wider than the header (never read as a row index), a 0/1 column
+with empty cells. The choices made by rule are reported in
+:attr:`Dataset.detected` and :attr:`Dataset.unused_cols` (and
+:meth:`Dataset.describe`). :func:`iter_batches` reads a file in batches of
 rows, so that prediction over a large file does not have to hold it in memory.
 :func:`write_dataset` writes a dataset back, in its own layout and format,
 with edited labels or a subset of rows (``mlkit inspect --export-clean``).

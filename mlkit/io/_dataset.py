@@ -91,6 +91,16 @@ class Dataset:
     ignored_labels : dict of str to int
         Tag names not in the requested ``label_names`` and how many rows
         carried them (``unknown_labels="ignore"``).
+    detected : dict of str to str
+        How the text column and the labels were chosen, by key
+        ``"text_col"`` and ``"label_cols"`` or ``"labels_col"``: ``"given
+        (text_col=)"``, ``"named 'text'"``, ``"the longest texts of 3 columns
+        of texts (...)"``, ``"every column of only 0/1 (true/false, yes/no)
+        values"``, ...
+    unused_cols : dict of str to str
+        The columns that are neither the text nor the labels, each with why
+        (``"values other than 0/1"``, ``"an id-like or unnamed column"``,
+        ``"empty"``, ``"not chosen"``).
     """
 
     def __init__(
@@ -109,6 +119,8 @@ class Dataset:
         ignored_labels: dict[str, int] | None = None,
         tags_as_lists: bool = False,
         labels_format: str | None = None,
+        detected: dict[str, str] | None = None,
+        unused_cols: dict[str, str] | None = None,
     ) -> None:
         self.texts = texts
         self.Y = Y
@@ -125,6 +137,8 @@ class Dataset:
         if self.labels_col is not None and self.labels_format is None:
             self.labels_format = "names"
         self._tags_as_lists = tags_as_lists
+        self.detected = dict(detected or {})
+        self.unused_cols = dict(unused_cols or {})
 
     @property
     def layout(self) -> str | None:
@@ -174,6 +188,9 @@ class Dataset:
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary: source, format, layout, columns, sizes, fingerprint.
 
+        Also how the columns were chosen (``detected``) and the columns left
+        out with why (``unused_cols``), so that no guess is silent.
+
         Returns
         -------
         summary : dict
@@ -186,6 +203,10 @@ class Dataset:
             "layout": self.layout,
             "fingerprint": self.fingerprint(),
         }
+        if self.detected:
+            out["detected"] = dict(self.detected)
+        if self.unused_cols:
+            out["unused_cols"] = dict(self.unused_cols)
         if self.layout == "wide":
             out["label_cols"] = list(self.label_cols)
         elif self.layout == "tags":

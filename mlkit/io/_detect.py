@@ -125,13 +125,18 @@ def label_column(series, name, source):
         more = f", ... ({len(rows)} rows in all)" if len(rows) > 5 else ""
         raise DataError(
             f"{display(source)}: label column {name!r} has no value in row(s) {where}{more}. "
-            "Fill missing labels with 0 (label absent) or drop those rows."
+            "Fill missing labels with 0 (label absent) or drop those rows (or, if it is not a "
+            "label column, choose the label columns with label_cols=).",
+            param="label_cols",
         )
     return mapped[codes] if len(codes) else np.zeros(0, dtype=np.int8)
 
 
 def is_id_like(name):
+    """Id-like or unnamed columns (an empty header cell, pandas' ``Unnamed: 0`` index)."""
     n = str(name).strip().lower()
+    if not n or n.startswith("unnamed: "):
+        return True
     return n in ("id", "ids", "index", "row", "row_id", "uid", "uuid", "key") or n.endswith(
         ("_id", "-id", " id"))
 
@@ -182,17 +187,22 @@ def find_text_column(frame: pd.DataFrame, text_col: str | None = None, *,
     DataError
         When ``text_col`` is not a column, or no column holds texts.
     """
+    return text_column_choice(frame, text_col, exclude=exclude, source=source)[0]
+
+
+def text_column_choice(frame, text_col=None, *, exclude=(), source="-"):
+    """(text_col, how it was chosen) as in :func:`find_text_column`."""
     columns = list(frame.columns)
     if text_col is not None:
         if str(text_col) not in columns:
             raise unknown_column(text_col, columns, display(source), "text_col")
-        return str(text_col)
+        return str(text_col), "given (text_col=)"
     exclude = set(exclude)
     candidates = [c for c in columns if c not in exclude and _text_like(frame[c]) >= 0.5]
     lowered = {c.lower(): c for c in candidates}
     for name in TEXT_NAMES:
         if name in lowered and not is_id_like(lowered[name]):
-            return lowered[name]
+            return lowered[name], f"named {name!r}"
     candidates = [c for c in candidates if not is_id_like(c)]
     if not candidates:
         raise DataError(
@@ -200,23 +210,42 @@ def find_text_column(frame: pd.DataFrame, text_col: str | None = None, *,
             "the column that holds the texts with text_col=.",
             param="text_col",
         )
-    return max(candidates, key=lambda c: _mean_length(frame[c]))
+    if len(candidates) == 1:
+        return candidates[0], "the only column of texts"
+    chosen = max(candidates, key=lambda c: _mean_length(frame[c]))
+    return chosen, (f"the longest texts of {len(candidates)} columns of texts "
+                    f"({shown(candidates)}); choose another with text_col=")
 
 
-def auto_label_columns(frame, text_col, source):
-    """Wide 0/1 label columns, or raise for a column that is almost all 0/1."""
+def auto_label_columns(frame, text_col, source, unused=None):
+    """Wide 0/1 label columns, or raise for a column that is almost all 0/1.
+
+    The rule: a column (other than the text column and id-like or unnamed
+    columns) is a label column when every cell is 0/1 (true/false, yes/no).
+    A column whose filled cells are all 0/1 but some are empty, or that is at
+    least 95 % 0/1, is refused (the message names the rows), since it looks
+    like a label column with mistakes. Every other column is not a label;
+    ``unused``, a dict, receives why for each.
+    """
     found = []
+    unused = {} if unused is None else unused
     for col in frame.columns:
-        if col == text_col or is_id_like(col):
+        if col == text_col:
+            continue
+        if is_id_like(col):
+            unused[col] = "an id-like or unnamed column"
             continue
         series = frame[col]
         n_ok, n_missing, n_bad = _column_01_stats(series)
         if n_ok == 0:
+            unused[col] = "empty" if n_bad == 0 else "values other than 0/1"
             continue
         if n_bad == 0 and n_missing == 0:
             found.append(col)
-        elif n_ok >= 0.95 * len(series):  # a label column with a few bad or missing cells
+        elif n_bad == 0 or n_ok >= 0.95 * len(series):  # a label column with mistakes
             label_column(series, col, source)  # raises with the rows
+        else:
+            unused[col] = "values other than 0/1"
     return found
 
 

@@ -73,7 +73,8 @@ def display(source):
 
 def shown(values, limit=12):
     """Up to ``limit`` values, comma-separated, with the total when cut."""
-    values = [str(v) for v in values]
+    # a name with a line break or a control character is shown escaped: one-line messages
+    values = [str(v) if str(v).isprintable() else repr(str(v))[1:-1] for v in values]
     text = ", ".join(values[:limit])
     if len(values) > limit:
         text += f", ... ({len(values)} in all)"
@@ -125,3 +126,24 @@ def empty_error(source):
         f"{display(source)} is empty: it holds no header and no rows. Give a file with a "
         "header line and at least one data row."
     )
+
+
+def check_unique_columns(names, source):
+    """Raise a DataError naming the duplicated column names, if any.
+
+    pandas would rename a second ``a`` to ``a.1`` and json would keep the last
+    value: both are silent guesses about which column the user meant.
+    """
+    names = [str(n) for n in names]
+    positions = {}
+    for i, name in enumerate(names, start=1):
+        positions.setdefault(name, []).append(i)
+    dups = {n: p for n, p in positions.items() if len(p) > 1}
+    if dups:
+        listed = "; ".join(f"{n!r} (columns {', '.join(map(str, p))})"
+                           for n, p in list(dups.items())[:5])
+        more = f"; ... ({len(dups)} names in all)" if len(dups) > 5 else ""
+        raise DataError(
+            f"{display(source)} has duplicate column names: {listed}{more}. Column names must "
+            "be unique, so that each names one column; rename the duplicates in the header."
+        )

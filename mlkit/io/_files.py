@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import lzma
 import os
 import sys
+import zlib
 from pathlib import Path
 
 from .._optional import import_optional
@@ -112,18 +114,44 @@ def sniff(head):
     return "tsv" if first.count(b"\t") > first.count(b",") else "csv"
 
 
+#: What a damaged or mislabelled compressed file raises while it is read.
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+def read_error(source, exc):
+    """The DataError for a file whose bytes cannot be read (or decompressed)."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = ""
+    module = None if is_stdin(source) else compression(source)
+    if module is not None:
+        hint = (f" It is named like a {Path(str(source)).suffix} file but is not a complete, "
+                "valid one; check the file (or rename it without that suffix if it is not "
+                "compressed).")
+    return DataError(f"Cannot read {display(source)}: {detail}.{hint}")
+
+
 def read_all_bytes(source):
     stream, close = open_binary(source)
     try:
         data = stream.read()
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        raise DataError(f"Cannot read {display(source)}: {exc}.") from None
+        if is_stdin(source) and data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except READ_ERRORS as exc:
+        raise read_error(source, exc) from None
     finally:
         if close:
             stream.close()
-    if is_stdin(source) and data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
     return data
+
+
+def check_encoding(encoding):
+    """Raise the DataError for an encoding that is not a known text encoding."""
+    try:
+        info = codecs.lookup(codec(encoding))
+    except (LookupError, TypeError):
+        raise unknown_encoding(encoding) from None
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib, ...
+        raise unknown_encoding(encoding)
 
 
 def codec(encoding):

@@ -16,15 +16,30 @@ from .._optional import import_optional
 from ._dataset import Dataset
 from ._detect import (
     auto_label_columns,
-    find_text_column,
     is_missing,
     label_cell,
     label_column,
     tags_column,
+    text_column_choice,
     texts_from,
 )
-from ._errors import DataError, display, empty_error, require_columns, shown
-from ._files import SEPARATORS, decode, input_format, pandas, read_all_bytes, sniff
+from ._errors import (
+    DataError,
+    check_unique_columns,
+    display,
+    empty_error,
+    require_columns,
+    shown,
+)
+from ._files import (
+    SEPARATORS,
+    check_encoding,
+    decode,
+    input_format,
+    pandas,
+    read_all_bytes,
+    sniff,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,9 +54,38 @@ __all__ = ["read_dataset", "read_table"]
 # --------------------------------------------------------------------------
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_pairs(pairs):
+    record = {}
+    for key, value in pairs:
+        if key in record:
+            raise _DuplicateKey(key)
+        record[key] = value
+    return record
+
+
+def json_loads(text):
+    """``json.loads`` that refuses an object with the same key twice (json keeps the last)."""
+    return json.loads(text, object_pairs_hook=_unique_pairs)
+
+
+def _duplicate_key_error(key, where):
+    return DataError(
+        f"{where}: duplicate key {key!r}: it appears twice in one object, so it is not clear "
+        "which value is meant. Keep one value per key (column names must be unique)."
+    )
+
+
 def parse_json_line(line, lineno, source):
     try:
-        record = json.loads(line)
+        record = json_loads(line)
+    except _DuplicateKey as exc:
+        raise _duplicate_key_error(exc.args[0], f"{display(source)}, line {lineno}") from None
+    except RecursionError:
+        raise DataError(f"{display(source)}, line {lineno}: JSON nested too deeply.") from None
     except json.JSONDecodeError as exc:
         raise DataError(
             f"{display(source)}, line {lineno}: not valid JSON ({exc.msg} at column "
@@ -66,13 +110,17 @@ def read_jsonl_text(text, source):
     stripped = text.lstrip()
     if stripped.startswith("["):  # a JSON array of records
         try:
-            records = json.loads(stripped)
+            records = json_loads(stripped)
+        except _DuplicateKey as exc:
+            raise _duplicate_key_error(exc.args[0], display(source)) from None
+        except RecursionError:
+            raise DataError(f"{display(source)}: JSON nested too deeply.") from None
         except json.JSONDecodeError as exc:
             raise DataError(
                 f"{display(source)} is not valid JSON ({exc.msg} at line {exc.lineno}, column "
                 f"{exc.colno})."
             ) from None
-        if not all(isinstance(r, dict) for r in records):
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise DataError(
                 f"{display(source)} holds a JSON array whose items are not all objects; give "
                 'one object per row such as {"text": "...", "labels": ["a"]}.'
@@ -109,9 +157,46 @@ def _read_delimited_text(text, fmt, source, header):
         raise empty_error(source) from None
     except pd.errors.ParserError as exc:
         raise csv_error(exc, fmt, source) from None
-    if not header:
+    if header:
+        check_header(frame, header_names(text, fmt), fmt, source)
+    else:
         frame.columns = [str(i + 1) for i in range(frame.shape[1])]
     return frame
+
+
+def header_names(text, fmt):
+    """The names of the first record of a CSV/TSV text as written (pandas renames duplicates).
+
+    None when the first record cannot be parsed on its own (``text`` cut short).
+    """
+    pd = pandas()
+    try:
+        first = pd.read_csv(io.StringIO(text), sep=SEPARATORS[fmt], dtype=str,
+                            keep_default_na=False, header=None, nrows=1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    return [str(v) for v in first.iloc[0].tolist()] if len(first) else None
+
+
+def check_header(frame, names, fmt, source):
+    """Refuse duplicate column names, and rows wider than the header.
+
+    Given more fields per row than header names, pandas would silently read
+    the first field(s) as a row index.
+    """
+    pd = pandas()
+    if names is not None and len(names) == frame.shape[1]:
+        check_unique_columns([n for n in names if n.strip()], source)
+    if not isinstance(frame.index, pd.RangeIndex):
+        n_extra = frame.index.nlevels
+        raise DataError(
+            f"{display(source)}: the data rows have {n_extra} more field(s) than the header "
+            f"({frame.shape[1]} names: {shown(frame.columns)}), so it is not clear which "
+            "columns they belong to. Give the header one name per column, or quote texts that "
+            "contain the separator" + (" (or pass format='tsv' for a tab-separated file)."
+                                       if fmt == "csv" else "."),
+            params=("format",),
+        )
 
 
 def parquet_to_frame(table):
@@ -127,10 +212,24 @@ def _read_parquet_bytes(data, source):
     pq = import_optional("pyarrow.parquet", purpose="Reading Parquet files")
     pa = import_optional("pyarrow", purpose="Reading Parquet files")
     try:
-        table = pq.read_table(io.BytesIO(data))
-    except pa.ArrowException as exc:
-        raise DataError(f"{display(source)} is not a readable Parquet file: {exc}.") from None
-    return parquet_to_frame(table)
+        pfile = pq.ParquetFile(io.BytesIO(data))
+        check_unique_columns(pfile.schema_arrow.names, source)
+        return parquet_to_frame(pfile.read(use_threads=False))
+    except DataError:
+        raise
+    except (pa.ArrowException, *PARQUET_ERRORS) as exc:
+        raise parquet_error(source, exc) from None
+
+
+#: Besides pyarrow's own errors, what a damaged Parquet file raises: OSError (corrupt
+#: pages), ValueError/KeyError/TypeError (a damaged pandas metadata block, bad JSON).
+PARQUET_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError)
+
+
+def parquet_error(source, exc):
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(f"{display(source)} is not a readable Parquet file: {detail}. Check "
+                     "that the file is complete (not cut short or damaged).")
 
 
 def read_table(source: str | os.PathLike[str], *, format: str | None = None,
@@ -164,9 +263,12 @@ def read_table(source: str | os.PathLike[str], *, format: str | None = None,
     Raises
     ------
     DataError
-        Missing or empty file, undecodable bytes, malformed CSV/JSON.
+        Missing or empty file, undecodable bytes, an unknown encoding, a
+        damaged compressed or Parquet file, malformed CSV/JSON, duplicate
+        column names, data rows with more fields than the header.
     """
     fmt = input_format(source, format)
+    check_encoding(encoding)
     data = read_all_bytes(source)
     if not data.strip():
         raise empty_error(source)
@@ -225,16 +327,18 @@ def _text_column(frame, text_col, label_cols, labels_col, label_names, default_t
     exclude = set(label_cols or ()) | ({labels_col} if labels_col else set())
     if label_cols is None and labels_col is None and label_names is not None:
         exclude |= {str(n) for n in label_names}
+    how = None
     if text_col is None and default_text_col is not None and str(default_text_col) in columns:
         text_col = str(default_text_col)
-    text_col = find_text_column(frame, text_col, exclude=exclude, source=source)
+        how = "the model's text column"
+    text_col, found_how = text_column_choice(frame, text_col, exclude=exclude, source=source)
     if label_cols is not None and text_col in label_cols:
         raise DataError(f"Column {text_col!r} is both the text column and a label column.",
                         param="text_col", params=("label_cols",))
     if labels_col is not None and text_col == labels_col:
         raise DataError(f"Column {text_col!r} is both the text column and the labels column.",
                         param="text_col", params=("labels_col",))
-    return text_col
+    return text_col, how or found_how
 
 
 def _model_label_columns(frame, label_names, where):
@@ -253,10 +357,10 @@ def _model_label_columns(frame, label_names, where):
     return None
 
 
-def _detect_layout(frame, text_col, source):
-    """(label_cols, labels_col) found without options; refuses an ambiguous file."""
+def _detect_layout(frame, text_col, source, unused):
+    """(label_cols, labels_col, how) found without options; refuses an ambiguous file."""
     where = display(source)
-    found = auto_label_columns(frame, text_col, source)
+    found = auto_label_columns(frame, text_col, source, unused)
     tags = tags_column(frame, text_col, exclude=found)
     if found and tags is not None and any(_holds_labels(v) for v in frame[tags].tolist()):
         raise DataError(
@@ -265,7 +369,13 @@ def _detect_layout(frame, text_col, source):
             "columns, or labels_col= for the labels column.",
             param="label_cols", params=("labels_col",),
         )
-    return (found or None), (None if found else tags)
+    if found:
+        unused.pop(tags, None)
+        return found, None, "every column of only 0/1 (true/false, yes/no) values"
+    if tags is not None:
+        unused.pop(tags, None)
+        return None, tags, f"named {tags!r}"
+    return None, None, None
 
 
 def _holds_labels(value):
@@ -276,17 +386,20 @@ def _holds_labels(value):
 
 
 def _choose_layout(frame, text_col, label_cols, labels_col, label_names, default_labels_col,
-                   source):
-    if label_cols is not None or labels_col is not None:
-        return label_cols, labels_col
+                   source, unused):
+    """(label_cols, labels_col, how they were chosen); ``unused`` gets the other columns."""
+    if label_cols is not None:
+        return label_cols, None, "given (label_cols=)"
+    if labels_col is not None:
+        return None, labels_col, "given (labels_col=)"
     if label_names is not None:
         label_cols = _model_label_columns(frame, label_names, display(source))
         if label_cols is not None:
-            return label_cols, None
+            return label_cols, None, "the model's label names"
     if default_labels_col is not None and str(default_labels_col) in frame.columns and str(
             default_labels_col) != text_col:
-        return None, str(default_labels_col)
-    return _detect_layout(frame, text_col, source)
+        return None, str(default_labels_col), "the model's labels column"
+    return _detect_layout(frame, text_col, source, unused)
 
 
 def _no_labels_error(frame, text_col, source):
@@ -448,15 +561,19 @@ def read_dataset(
     text_col : str, default=None
         The column holding the texts. When None: the first of ``text``,
         ``comment_text``, ``document``, ``content``, ... that exists, else the
-        string column with the longest texts.
+        string column with the longest texts (:attr:`Dataset.detected` says
+        which rule chose it, and which columns were candidates).
     label_cols : sequence of str or str, default=None
         Wide layout: the 0/1 label columns (a comma-separated string is
         split); ``true``/``false`` and ``yes``/``no`` cells read as 1/0.
         When None and ``labels_col`` is None: ``label_names`` when given,
-        else every column other than the text column and id-like columns
-        whose values are all 0/1; when there is none, a column named
+        else every column other than the text column and id-like or unnamed
+        columns whose values are all 0/1; when there is none, a column named
         ``labels``, ``tags``, ``label``, ``categories``, ... A file with both
-        is refused as ambiguous.
+        is refused as ambiguous, and so is a column whose filled cells are
+        all 0/1 but some are empty, or that is at least 95 % 0/1 (a label
+        column with mistakes). The other columns are listed, with why, in
+        :attr:`Dataset.unused_cols`.
     labels_col : str, default=None
         Tags layout: the column holding each row's labels: names joined by
         ``sep``, or a list (a real list in JSON Lines and Parquet, a JSON or
@@ -504,7 +621,8 @@ def read_dataset(
     ------
     DataError
         For every problem with the file, with the fix in the message; its
-        ``param`` names the parameter to change.
+        ``param`` names the parameter to change. Duplicate column names are
+        refused (rename them), never renamed.
     """
     label_cols, labels_col = _check_options(label_cols, labels_col, sep, unknown_labels)
     frame, fmt = read_table(source, format=format, encoding=encoding, header=header)
@@ -513,16 +631,22 @@ def read_dataset(
         require_columns(frame.columns, label_cols, param="label_cols", source=source)
     if labels_col is not None:
         require_columns(frame.columns, labels_col, param="labels_col", source=source)
-    text_col = _text_column(frame, text_col, label_cols, labels_col, label_names,
-                            default_text_col, source)
+    text_col, text_how = _text_column(frame, text_col, label_cols, labels_col, label_names,
+                                      default_text_col, source)
     texts = texts_from(frame[text_col], source, text_col)
-    label_cols, labels_col = _choose_layout(frame, text_col, label_cols, labels_col,
-                                            label_names, default_labels_col, source)
+    unused = {}
+    label_cols, labels_col, labels_how = _choose_layout(
+        frame, text_col, label_cols, labels_col, label_names, default_labels_col, source, unused)
+    used = {text_col, *(label_cols or ()), *([labels_col] if labels_col else [])}
+    unused = {c: unused.get(c, "not chosen") for c in frame.columns if c not in used}
+    detected = {"text_col": text_how}
+    if labels_how is not None:
+        detected["label_cols" if label_cols is not None else "labels_col"] = labels_how
     logger.info("%s: %d rows (%s); text column %r; %s", where, len(texts), fmt, text_col,
                 f"label columns {list(label_cols)}" if label_cols is not None else
                 f"labels column {labels_col!r}" if labels_col is not None else "no labels")
     common = {"texts": texts, "text_col": text_col, "sep": sep, "format": fmt,
-              "source": where, "frame": frame}
+              "source": where, "frame": frame, "detected": detected, "unused_cols": unused}
     if label_cols is None and labels_col is None:
         if require_labels:
             raise _no_labels_error(frame, text_col, source)

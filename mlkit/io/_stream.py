@@ -11,20 +11,40 @@ from typing import TYPE_CHECKING
 
 from .._optional import import_optional
 from ._detect import texts_from
-from ._errors import DataError, display, empty_error, require_columns, shown
+from ._errors import (
+    DataError,
+    check_unique_columns,
+    display,
+    empty_error,
+    require_columns,
+    shown,
+)
 from ._files import (
+    READ_ERRORS,
     SEPARATORS,
+    check_encoding,
     codec,
     compression,
     input_format,
     is_stdin,
     open_binary,
     pandas,
+    read_error,
     sniff,
     undecodable,
     unknown_encoding,
 )
-from ._read import csv_error, parquet_to_frame, parse_json_line, read_jsonl_text, records_frame
+from ._read import (
+    PARQUET_ERRORS,
+    check_header,
+    csv_error,
+    header_names,
+    parquet_error,
+    parquet_to_frame,
+    parse_json_line,
+    read_jsonl_text,
+    records_frame,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +144,7 @@ def iter_batches(
     if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
     fmt = input_format(source, format)
+    check_encoding(encoding)
     if fmt == "parquet" and not is_stdin(source) and compression(source) is None:
         open_binary(source)[0].close()  # the same errors as other formats: missing, a folder
         if _total_size(source) == 0:
@@ -135,6 +156,8 @@ def iter_batches(
     try:
         yield from _iter_stream(stream, source, fmt, batch_size, encoding, header, progress,
                                 total)
+    except READ_ERRORS as exc:  # a damaged compressed file, found while reading on
+        raise read_error(source, exc) from None
     finally:
         if close:
             stream.close()
@@ -156,12 +179,16 @@ def _iter_stream(stream, source, fmt, batch_size, encoding, header, progress, to
         yield from _iter_parquet(io.BytesIO(head + stream.read()), source, batch_size,
                                  progress, None)
         return
+    names = None
+    if fmt != "jsonl" and header:
+        head = _extend_to_lines(head, stream)
+        names = _head_names(head, encoding, fmt)
     counter = _CountingReader(_PeekedStream(head, stream))
     text = io.TextIOWrapper(io.BufferedReader(counter), encoding=codec(encoding),
                             errors="strict", newline="" if fmt != "jsonl" else None)
     done = 0
     try:
-        for chunk in _text_chunks(text, fmt, source, batch_size, header):
+        for chunk in _text_chunks(text, fmt, source, batch_size, header, names):
             chunk.index = pandas().RangeIndex(done, done + len(chunk))
             done += len(chunk)
             yield chunk
@@ -174,7 +201,28 @@ def _iter_stream(stream, source, fmt, batch_size, encoding, header, progress, to
         raise unknown_encoding(encoding) from None
 
 
-def _text_chunks(text, fmt, source, batch_size, header):
+def _extend_to_lines(head, stream, limit=1 << 20):
+    """``head`` read on until it holds two line breaks (the whole header), EOF or ``limit``."""
+    while head.count(b"\n") < 2 and len(head) < limit:
+        more = stream.read(1 << 16)
+        if not more:
+            break
+        head += more
+    return head
+
+
+def _head_names(head, encoding, fmt):
+    """The header names as written, from the first bytes (None when they cannot be told)."""
+    try:
+        text = head.decode(codec(encoding), errors="replace")
+    except LookupError:
+        return None
+    if "\n" in text:  # drop a possibly cut last line
+        text = text[:text.rindex("\n") + 1]
+    return header_names(text, fmt)
+
+
+def _text_chunks(text, fmt, source, batch_size, header, names=None):
     """The DataFrames of a CSV/TSV/JSON Lines text stream; errors for an empty file."""
     pd = pandas()
     if fmt == "jsonl":
@@ -187,7 +235,7 @@ def _text_chunks(text, fmt, source, batch_size, header):
             )
         except pd.errors.EmptyDataError:
             raise empty_error(source) from None
-        chunks = _iter_csv(reader, fmt, source, header)
+        chunks = _iter_csv(reader, fmt, source, header, names)
     first = True
     for chunk in chunks:
         if first and len(chunk) == 0:
@@ -200,7 +248,7 @@ def _text_chunks(text, fmt, source, batch_size, header):
         raise empty_error(source)
 
 
-def _iter_csv(reader, fmt, source, header):
+def _iter_csv(reader, fmt, source, header, names=None):
     pd = pandas()
     done = 0
     while True:
@@ -210,8 +258,11 @@ def _iter_csv(reader, fmt, source, header):
             return
         except pd.errors.ParserError as exc:
             raise csv_error(exc, fmt, source, where=f" after row {done}") from None
-        chunk.columns = [str(c) for c in chunk.columns] if header else [
-            str(i + 1) for i in range(chunk.shape[1])]
+        if header:
+            chunk.columns = [str(c) for c in chunk.columns]
+            check_header(chunk, names if done == 0 else None, fmt, source)
+        else:
+            chunk.columns = [str(i + 1) for i in range(chunk.shape[1])]
         done += len(chunk)
         yield chunk
 
@@ -245,6 +296,7 @@ def _iter_parquet(file, source, batch_size, progress, total):
         # buffered stream, not whole, so memory follows batch_size even when the file is one
         # row group (pyarrow writes up to 1Mi rows per group); one thread: no read-ahead
         pfile = pq.ParquetFile(file, buffer_size=1 << 20, pre_buffer=False)
+        check_unique_columns(pfile.schema_arrow.names, source)
         batches = pfile.iter_batches(batch_size=batch_size, use_threads=False)
         done = 0
         for batch in batches:
@@ -254,8 +306,10 @@ def _iter_parquet(file, source, batch_size, progress, total):
             yield frame
             if progress is not None:
                 progress(done, None, total)
-    except pa.ArrowException as exc:
-        raise DataError(f"{display(source)} is not a readable Parquet file: {exc}.") from None
+    except DataError:
+        raise
+    except (pa.ArrowException, *PARQUET_ERRORS) as exc:
+        raise parquet_error(source, exc) from None
     if done == 0:
         raise empty_error(source)
 
