@@ -149,6 +149,10 @@ def _error_detail(errors):
 
 # --- the request guard: authentication, body size and body time, before any route -------
 
+# a refused body is read and discarded up to this many times the body limit (see _drain)
+_DRAIN_FACTOR = 4
+
+
 class _RequestGuard:
     """Pure ASGI middleware: the API key, then the body read with a size and a time limit.
 
@@ -176,9 +180,11 @@ class _RequestGuard:
             length = int(headers.get(b"content-length", b""))
         except ValueError:
             length = None
-        if length is not None and length > self.limit:
-            return await self._too_large(length)(scope, receive, send)
         import anyio
+
+        if length is not None and length > self.limit:
+            await self._drain(receive, length)
+            return await self._too_large(length)(scope, receive, send)
 
         chunks = []
         size = 0
@@ -192,6 +198,8 @@ class _RequestGuard:
                     chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > self.limit:
+                        if more := message.get("more_body", False):
+                            await self._drain(receive, None)
                         return await self._too_large(size)(scope, receive, send)
                     chunks.append(chunk)
                     more = message.get("more_body", False)
@@ -213,6 +221,24 @@ class _RequestGuard:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+    async def _drain(self, receive, length):
+        """Read and discard the rest of a refused body, so that the client, still sending,
+        reads the 413 instead of a reset connection. Bounded: at most ``_DRAIN_FACTOR``
+        times the limit and ``body_timeout`` seconds; beyond, the connection is closed."""
+        import anyio
+
+        if length is not None and length > _DRAIN_FACTOR * self.limit:
+            return
+        drained = 0
+        with anyio.move_on_after(self.body_timeout):
+            while drained <= _DRAIN_FACTOR * self.limit:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                drained += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
 
     def _refuse_key(self, value):
         challenge = {"www-authenticate": "Bearer"}
