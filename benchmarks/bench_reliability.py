@@ -255,27 +255,42 @@ def data_file_attempts(valid):
                            .replace(b",", b";"), b"\n".join([b"a,b"] + [b'"unclosed'] * 5),
                            (header.replace('"toxic"', '"insult"') + "\n"
                             + "\n".join(rows)).encode()]
+    import csv
+
+    with open(valid, newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
     bad_cells = []
     for value in ("2", "-1", "yes", "", "nan", "1e400", "[1]"):
-        lines = [header] + [r.rsplit(",", 1)[0] + "," + value if i == 3 else r
-                            for i, r in enumerate(rows)]
-        bad_cells.append("\n".join(lines).encode())
+        rows_out = [list(r) for r in table]
+        rows_out[4][-1] = value  # the last label column of the fourth data row
+        buf = io.StringIO()
+        csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\n").writerows(rows_out)
+        bad_cells.append((value, buf.getvalue().encode()))
     cases["label cells"] = bad_cells
     return cases
+
+
+# label cell values that are a documented 0/1 spelling; every other one must be refused
+_ACCEPTED_CELLS = {"yes"}
 
 
 def run_data_files(work, model, valid):
     results = collections.defaultdict(collections.Counter)
     for category, blobs in data_file_attempts(valid).items():
         for blob in blobs:
+            value = None
+            if isinstance(blob, tuple):
+                value, blob = blob
             path = work / "attempt.csv"
             path.write_bytes(blob)
             inputs = {path: _digest(path), model: _digest(model)}
             for args in (["evaluate", model, path, "-q"],
                          ["train", path, "--cv", "2", "-o", work / "m3.mlkit", "-q"]):
                 proc = _cli(args, cwd=work, timeout=300)
-                results[f"data file: {category}"][_classify(proc, inputs=inputs,
-                                                            marker=None)] += 1
+                outcome = _classify(proc, inputs=inputs, marker=None)
+                if outcome == "correct" and value is not None and value not in _ACCEPTED_CELLS:
+                    outcome = "wrong result"  # a label value other than 0/1 silently taken
+                results[f"data file: {category}"][outcome] += 1
     return results
 
 
