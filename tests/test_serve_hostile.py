@@ -277,3 +277,64 @@ def test_valid_requests_pass_the_scanner(client):
         r = _raw(client, dump({"texts": texts, "threshold": 0.5, "top_k": 2}).encode())
         assert r.status_code == 200, r.text
         assert len(r.json()["predictions"]) == 8
+
+
+# --------------------------------------------------------------------------
+# request fuzz: mutated bodies, every answer documented
+# --------------------------------------------------------------------------
+
+
+def _mutations(rng, base):
+    """Seeded mutations of a valid /predict body: byte edits, type swaps, odd values."""
+    raw = json.dumps(base).encode()
+    values = [None, True, 0, -1, 1.5, 1e308, "x", "", [], {}, [1], ["a", 1], "\u0000",
+              "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+              "é" * 300, ["t"] * 9, [["t"]], {"texts": ["t"]}, "NaN"]
+    out = []
+    for _ in range(60):  # byte-level edits of the valid body
+        b = bytearray(raw)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(b))
+            op = rng.randrange(3)
+            if op == 0:
+                b[i] = rng.randrange(256)
+            elif op == 1:
+                del b[i]
+            else:
+                b.insert(i, rng.choice(b'{}[]",:\\0 \xff'))
+        out.append(("bytes", bytes(b)))
+    for field in ("texts", "threshold", "top_k", "extra"):  # type swaps per field
+        for value in values:
+            out.append(("field", json.dumps({**base, field: value}).encode()))
+    for text in ("", " ", "\n" * 50, "x" * 499, "x" * 501, "🙂" * 200, "<script>", "\u202e"):
+        out.append(("text", json.dumps({"texts": [text]}).encode()))
+    return out
+
+
+def test_fuzzed_requests_get_documented_answers(client):
+    """Every mutated body gets 200 with one prediction per text, or 413/422 with the error
+    JSON shape; never a 5xx, and each is answered quickly."""
+    import random
+
+    rng = random.Random(0)
+    base = {"texts": ["you are great", "what a stupid idea"], "threshold": 0.5, "top_k": 2}
+    outcomes = {}
+    for kind, body in _mutations(rng, base):
+        t0 = time.perf_counter()
+        r = client.post("/predict", content=body, headers={"content-type": "application/json"})
+        assert time.perf_counter() - t0 < 5, body[:80]
+        assert r.status_code in (200, 413, 422), (r.status_code, body[:80], r.text[:200])
+        data = r.json()
+        if r.status_code == 200:
+            sent = json.loads(body)["texts"]
+            assert len(data["predictions"]) == len(sent)
+            for p in data["predictions"]:
+                assert set(p["labels"]) <= set(p["scores"])
+                assert all(0.0 <= v <= 1.0 for v in p["scores"].values())
+        else:
+            assert set(data) >= {"error", "message"} and data["message"], data
+        outcomes.setdefault(kind, []).append(r.status_code)
+    assert client.get("/health").status_code == 200
+    # the fuzz reached both sides: some mutated bodies are still valid, most are not
+    statuses = [s for v in outcomes.values() for s in v]
+    assert statuses.count(200) >= 5 and statuses.count(422) >= 20
