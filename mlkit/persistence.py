@@ -1177,6 +1177,10 @@ _TEXT_PARAMS = {
 _MAX_PATTERN_LENGTH = 1000
 
 
+# the most parallel jobs a loaded estimator may ask for (a saved n_jobs above is refused)
+_MAX_N_JOBS = 256
+
+
 def _param_problems(name, state):
     """What in the attributes ``state`` of an instance of class ``name`` would, once set,
     read or write files, reach the network, write a cache, or run code chosen by the file.
@@ -1202,6 +1206,11 @@ def _param_problems(name, state):
                                            "characters"))
         if "encoding" in state and type(state["encoding"]) is not str:
             bad("encoding", state["encoding"], ("a codec name",))
+    if (name.startswith(("sklearn.", "mlkit.")) and "n_jobs" in state
+            and state["n_jobs"] is not None and not (
+                type(state["n_jobs"]) is int and -1 <= state["n_jobs"] <= _MAX_N_JOBS)):
+        # a crafted n_jobs would start thousands of threads or processes at predict time
+        bad("n_jobs", state["n_jobs"], (None, -1, f"1 to {_MAX_N_JOBS}"))
     if name.startswith("sklearn.") and "memory" in state and state["memory"] is not None:
         # a joblib cache directory: a Pipeline would write there
         bad("memory", state["memory"], (None,))
