@@ -61,6 +61,7 @@ import math
 import os
 import pickle
 import platform
+import re
 import sys
 import time
 import types
@@ -1177,6 +1178,11 @@ _TEXT_PARAMS = {
 _MAX_PATTERN_LENGTH = 1000
 
 
+# a group followed by a quantifier ("(a+)+", "(?:a|aa)*", "(ab){2,}"): the shape of the
+# regular expressions whose backtracking explodes on a crafted text, refused in a saved
+# token_pattern (the default patterns have none)
+_QUANTIFIED_GROUP = re.compile(r"(?<!\\)\)[*+?{]")
+
 # the most parallel jobs a loaded estimator may ask for (a saved n_jobs above is refused)
 _MAX_N_JOBS = 256
 
@@ -1201,9 +1207,10 @@ def _param_problems(name, state):
                 bad(key, state[key], allowed)
         pattern = state.get("token_pattern")
         if "token_pattern" in state and not (pattern is None or (
-                type(pattern) is str and len(pattern) <= _MAX_PATTERN_LENGTH)):
+                type(pattern) is str and len(pattern) <= _MAX_PATTERN_LENGTH
+                and not _QUANTIFIED_GROUP.search(pattern))):
             bad("token_pattern", pattern, ("None", f"a str of at most {_MAX_PATTERN_LENGTH} "
-                                           "characters"))
+                                           "characters with no quantified group"))
         if "encoding" in state and type(state["encoding"]) is not str:
             bad("encoding", state["encoding"], ("a codec name",))
     if (name.startswith(("sklearn.", "mlkit.")) and "n_jobs" in state
