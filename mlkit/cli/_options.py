@@ -11,60 +11,34 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
-def _positive_int(value):
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number
 
-def _positive_seconds(value):
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not (number > 0 and number != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
-    return number
+def _number_type(convert, accept, expected):
+    """An argparse type: ``convert`` the text, keep it when ``accept(number)``, else one
+    error line ``expected <expected>, got '<text>'`` (exit status 2)."""
+
+    def parse(value):
+        try:
+            number = convert(value)
+        except (TypeError, ValueError, OverflowError):
+            number = None
+        if number is None or not accept(number):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
+        return number
+
+    return parse
 
 
-def _cv_folds(value):
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2 (folds), got {value!r}")
-    return number
+_positive_int = _number_type(int, lambda n: n >= 1, "a positive integer")
+_positive_seconds = _number_type(float, lambda n: 0 < n < float("inf"),
+                                 "a positive number of seconds")
+_cv_folds = _number_type(int, lambda n: n >= 2, "an integer >= 2 (folds)")
+_fraction = _number_type(float, lambda n: 0 < n < 1, "a number between 0 and 1")
+_probability = _number_type(float, lambda n: 0 <= n <= 1, "a probability in [0, 1]")
+_port = _number_type(int, lambda n: 0 <= n <= 65535, "a port number in 0..65535")
+_n_jobs = _number_type(int, lambda n: n != 0,
+                       "a non-zero integer (1, 2, ...; -1 for all CPUs)")
+_seed = _number_type(int, lambda n: 0 <= n < 2**32, "an integer seed in 0..4294967295")
 
-def _fraction(value):
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0 < number < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value!r}")
-    return number
-
-def _probability(value):
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {value!r}")
-    return number
-
-def _port(value):
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if not 0 <= number <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number in 0..65535, got {value!r}")
-    return number
 
 def _encoding(value):
     """A text encoding Python knows (``codecs.lookup``), refused when it is a bytes codec."""
@@ -79,25 +53,6 @@ def _encoding(value):
             f"unknown text encoding {value!r}; use e.g. utf-8, latin-1 or cp1252")
     return value
 
-def _n_jobs(value):
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number == 0:
-        raise argparse.ArgumentTypeError(
-            f"expected a non-zero integer (1, 2, ...; -1 for all CPUs), got {value!r}")
-    return number
-
-def _seed(value):
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if not 0 <= number < 2**32:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer seed in 0..4294967295, got {value!r}")
-    return number
 
 def _common_options():
     parent = argparse.ArgumentParser(add_help=False)
