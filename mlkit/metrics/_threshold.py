@@ -25,6 +25,14 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
 
+def _setwise_metric(metric, name, y_true, y_pred, average, sample_weight, zero_division):
+    """One of scikit-learn's set-wise metrics on checked labels, one label included."""
+    check_average(average, THRESHOLD_AVERAGES, name)
+    Y, P, labels = setwise(*check_pred_pair(y_true, y_pred))
+    return float_or_array(metric(Y, P, labels=labels, average=average,
+                                 sample_weight=sample_weight, zero_division=zero_division))
+
+
 def precision_score(
     y_true: ArrayLike | sp.spmatrix,
     y_pred: ArrayLike | sp.spmatrix,
@@ -68,14 +76,8 @@ def precision_score(
     >>> precision_score(y_true, y_pred, average=None)
     array([1. , 0.5, 0. ])
     """
-    check_average(average, THRESHOLD_AVERAGES, "precision_score")
-    Y, P, labels = setwise(*check_pred_pair(y_true, y_pred))
-    return float_or_array(
-        _skm.precision_score(
-            Y, P, labels=labels, average=average,
-            sample_weight=sample_weight, zero_division=zero_division
-        )
-    )
+    return _setwise_metric(_skm.precision_score, "precision_score", y_true, y_pred, average, sample_weight,
+                           zero_division)
 
 
 def recall_score(
@@ -115,14 +117,8 @@ def recall_score(
     >>> recall_score([[1, 0, 1], [0, 1, 0]], [[1, 1, 0], [0, 1, 0]], average="macro")
     0.6666666666666666
     """
-    check_average(average, THRESHOLD_AVERAGES, "recall_score")
-    Y, P, labels = setwise(*check_pred_pair(y_true, y_pred))
-    return float_or_array(
-        _skm.recall_score(
-            Y, P, labels=labels, average=average,
-            sample_weight=sample_weight, zero_division=zero_division
-        )
-    )
+    return _setwise_metric(_skm.recall_score, "recall_score", y_true, y_pred, average, sample_weight,
+                           zero_division)
 
 
 def f1_score(
@@ -165,14 +161,8 @@ def f1_score(
     >>> round(f1_score(y_true, y_pred, average="macro"), 4)
     0.5556
     """
-    check_average(average, THRESHOLD_AVERAGES, "f1_score")
-    Y, P, labels = setwise(*check_pred_pair(y_true, y_pred))
-    return float_or_array(
-        _skm.f1_score(
-            Y, P, labels=labels, average=average,
-            sample_weight=sample_weight, zero_division=zero_division
-        )
-    )
+    return _setwise_metric(_skm.f1_score, "f1_score", y_true, y_pred, average, sample_weight,
+                           zero_division)
 
 
 def jaccard_score(
@@ -213,14 +203,8 @@ def jaccard_score(
     >>> jaccard_score([[1, 0, 1], [0, 1, 0]], [[1, 1, 0], [0, 1, 0]], average="samples")
     0.6666666666666666
     """
-    check_average(average, THRESHOLD_AVERAGES, "jaccard_score")
-    Y, P, labels = setwise(*check_pred_pair(y_true, y_pred))
-    return float_or_array(
-        _skm.jaccard_score(
-            Y, P, labels=labels, average=average,
-            sample_weight=sample_weight, zero_division=zero_division
-        )
-    )
+    return _setwise_metric(_skm.jaccard_score, "jaccard_score", y_true, y_pred, average, sample_weight,
+                           zero_division)
 
 
 def hamming_loss(y_true: ArrayLike | sp.spmatrix, y_pred: ArrayLike | sp.spmatrix, *,
