@@ -242,7 +242,6 @@ def bench_subset(model, data, n, args, cache_dir):
 
     import mlkit
     from mlkit import ThresholdTuner
-    from mlkit.transformer import TransformerClassifier
 
     X, Y = data["X_train"][:n], data["Y_train"][:n]
     rows = []
@@ -275,11 +274,20 @@ def bench_subset(model, data, n, args, cache_dir):
                  "thresholds": "5-fold out-of-fold", "fit_s": fit_s,
                  "predict_s": time.perf_counter() - t, "f1_macro": macro, "f1_micro": micro})
 
-    # (c) the fine-tuned MiniLM head, thresholds tuned on dev
+    rows += bench_transformer(model, data, n, args)
+    return rows
+
+
+def _fine_tune(model, data, n, args, **params):
+    """One TransformerClassifier fine-tune on the first ``n`` rows, thresholds tuned on dev."""
+    from mlkit import ThresholdTuner
+    from mlkit.transformer import TransformerClassifier
+
+    X, Y = data["X_train"][:n], data["Y_train"][:n]
     ft = TransformerClassifier(
         model, max_length=args.max_length, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, head_learning_rate=args.head_learning_rate,
-        random_state=0, verbose=args.verbose)
+        random_state=0, verbose=args.verbose, **params)
     t = time.perf_counter()
     ft.fit(X, Y)
     fit_s = time.perf_counter() - t
@@ -288,15 +296,67 @@ def bench_subset(model, data, n, args, cache_dir):
     Yp = tuner.predict(data["X_test"])
     predict_s = time.perf_counter() - t
     macro, micro = _f1(data["Y_test"], Yp)
-    rows.append({
-        "method": (f"TransformerClassifier (fine-tuned, {args.epochs} epochs, max_length "
+    what = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    row = {
+        "method": (f"TransformerClassifier ({what + ', ' if what else 'default head, '}"
+                   f"pooling_={ft.pooling_!r}; fine-tuned, {args.epochs} epochs, max_length "
                    f"{args.max_length}, lr {args.learning_rate:g}, head lr "
                    f"{args.head_learning_rate:g})"),
         "n_train": n, "thresholds": "dev split", "fit_s": fit_s, "predict_s": predict_s,
         "f1_macro": macro, "f1_micro": micro, "loss_curve": ft.loss_curve_,
         "train_samples_per_s": n * args.epochs / fit_s,
         "dev_test_texts_per_s": (len(data["X_dev"]) + len(data["X_test"])) / predict_s,
-    })
+    }
+    return row, tuner, Yp
+
+
+def _export_round_trip(tuner, texts, Y_pred, max_length):
+    """Max |P_transformers - P_mlkit| of the exported folder (plain transformers + sigmoid
+    and the text-classification pipeline), and whether load_pretrained decides the same."""
+    import tempfile
+
+    import torch
+    import transformers
+
+    from mlkit.transformer import load_pretrained, save_pretrained
+
+    P = tuner.predict_proba(texts)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = save_pretrained(tuner, Path(tmp) / "ckpt")
+        hf = transformers.AutoModelForSequenceClassification.from_pretrained(
+            folder, local_files_only=True).eval()
+        tok = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        P_hf = np.empty_like(P)
+        with torch.inference_mode():
+            for i in range(0, len(texts), 64):
+                b = tok(texts[i:i + 64], padding=True, truncation=True, max_length=max_length,
+                        return_tensors="pt")
+                P_hf[i:i + 64] = torch.sigmoid(hf(**b).logits).numpy()
+        pipe = transformers.pipeline("text-classification", model=str(folder), top_k=None,
+                                     truncation=True, max_length=max_length)
+        names = [hf.config.id2label[i] for i in range(P.shape[1])]
+        P_pipe = np.asarray([[{d["label"]: d["score"] for d in out}[n] for n in names]
+                             for out in pipe(list(texts), batch_size=64)])
+        back = load_pretrained(folder)
+        same = bool(np.array_equal(back.predict(texts), Y_pred))
+    return {"n_texts": len(texts), "max_abs_diff_auto_model": float(np.abs(P_hf - P).max()),
+            "max_abs_diff_pipeline": float(np.abs(P_pipe - P).max()),
+            "load_pretrained_same_decisions": same}
+
+
+def bench_transformer(model, data, n, args):
+    """The default fine-tuned head against the previous default (mean pooling), same run;
+    the default's export checked with plain transformers."""
+    rows = []
+    row, tuner, Yp = _fine_tune(model, data, n, args)
+    row["export"] = _export_round_trip(tuner, data["X_test"][:args.export_texts], Yp[
+        :args.export_texts], args.max_length) if row["method"].count("'cls'") else None
+    print("subset:", row, flush=True)
+    rows.append(row)
+    if not args.skip_mean:
+        row, _, _ = _fine_tune(model, data, n, args, pooling="mean")
+        print("subset:", row, flush=True)
+        rows.append(row)
     return rows
 
 
@@ -369,7 +429,7 @@ def _markdown(res, command):
             f"| {r['method']} | {r['n_train']:,} | {r['thresholds']} | {r['f1_macro']:.3f} | "
             f"{r['f1_micro']:.3f} | {r['fit_s']:.0f} | {r['predict_s']:.0f} |")
     emb_full = [r for r in res["full"] if r["method"] == 'make_classifier("embeddings")']
-    ft = res["subset"][-1]
+    ft = next(r for r in res["subset"] if r["method"].startswith("TransformerClassifier"))
     lines += [
         "",
         "Notes:",
@@ -389,6 +449,34 @@ def _markdown(res, command):
     if emb_full:
         lines.append(f"- Target: embedding pipeline macro-F1 >= 0.42 on CPU: "
                      f"{emb_full[0]['f1_macro']:.3f}.")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_transformer(res, command):
+    """The fine-tuning rows alone (``--transformer-only``)."""
+    m = res["machine"]
+    lines = [
+        "## Fine-tuning rows (`--transformer-only`)", "", f"Run on {res['date']}:", "",
+        "```bash", command, "```", "",
+        f"Machine: {m['cpu']}, {m['vcpus']} vCPUs, no GPU (torch {m['torch']}, "
+        f"{m['torch_threads']} threads), shared with other work. Total wall time "
+        f"{res['total_s'] / 60:.1f} min.", "",
+        "| method | train rows | thresholds from | macro-F1 | micro-F1 | fit (s) | predict (s) |",
+        "|---|---|---|---|---|---|---|",
+        *[f"| {r['method']} | {r['n_train']:,} | {r['thresholds']} | {r['f1_macro']:.3f} | "
+          f"{r['f1_micro']:.3f} | {r['fit_s']:.0f} | {r['predict_s']:.0f} |"
+          for r in res["subset"]], "",
+    ]
+    for r in res["subset"]:
+        e = r.get("export")
+        if e:
+            lines.append(
+                f"- Export of the default model with its thresholds (`save_pretrained`), "
+                f"{e['n_texts']} test texts: max |P| difference "
+                f"{e['max_abs_diff_auto_model']:.1e} with `AutoModelForSequenceClassification` + "
+                f"sigmoid, {e['max_abs_diff_pipeline']:.1e} with `pipeline(\"text-classification"
+                f"\", top_k=None)`; `load_pretrained` gives the same decisions: "
+                f"{e['load_pretrained_same_decisions']}.")
     return "\n".join(lines) + "\n"
 
 
@@ -414,6 +502,13 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="write the Markdown report here")
     parser.add_argument("--json", default=str(OUT_DIR / "results.json"))
     parser.add_argument("--verbose", action="store_true", help="progress bars")
+    parser.add_argument("--transformer-only", action="store_true",
+                        help="run only the fine-tuning rows (the default head, the "
+                             "mean-pooling head, the export check) on the subset")
+    parser.add_argument("--skip-mean", action="store_true",
+                        help="skip the pooling='mean' comparison row")
+    parser.add_argument("--export-texts", type=int, default=500,
+                        help="test texts of the export round-trip check (default 500)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -434,6 +529,11 @@ def main(argv=None):
            "n_texts_all": len(tr.data) + len(dev.data) + len(te.data)}
     res["machine"] = _machine()
     print("machine:", res["machine"], flush=True)
+    if args.transformer_only:
+        res["subset"] = bench_transformer(args.model, data, args.subset, args)
+        res["total_s"] = time.perf_counter() - start
+        _finish(res, args, argv, _markdown_transformer)
+        return
     res["encoding"] = bench_encoding(args.model, sample, args.encode_batch_size, args.repeats)
     print("encoding:", res["encoding"], flush=True)
     res["cache"] = bench_cache(args.model, sample, args.encode_batch_size)
@@ -448,19 +548,22 @@ def main(argv=None):
     for r in res["subset"]:
         print("subset:", r, flush=True)
     res["total_s"] = time.perf_counter() - start
+    _finish(res, args, argv, _markdown)
+
+
+def _finish(res, args, argv, markdown):
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(res, indent=1, default=float))
     command = ("flock /tmp/mlkit-bench.lock env HF_HUB_OFFLINE=1 .venv/bin/python "
                + shlex.join(["benchmarks/bench_neural.py", *(argv if argv is not None
                                                              else sys.argv[1:])]))
-    report = _markdown(res, command)
+    report = markdown(res, command)
     if args.out:
         from mlkit._atomic import atomic_write
 
         with atomic_write(args.out, "w", encoding="utf-8") as f:
             f.write(report)
     print(report)
-
 
 if __name__ == "__main__":
     main()

@@ -49,8 +49,10 @@ SPEC = {
         "RESULTS_neural.md", "## Quality on the GoEmotions test split",
         {"method": "ablation: sentence embedding + BinaryRelevance(LogisticRegression"},
         _NEURAL_COLUMNS),
-    "goemotions_4000.transformer": ("RESULTS_neural.md", "## Quality on the GoEmotions test split",
-                                    {"method": "TransformerClassifier"}, _NEURAL_COLUMNS),
+    "goemotions_4000.transformer": ("RESULTS_neural.md",
+                                    "### The committed rerun of the default row",
+                                    {"method": "TransformerClassifier (default head"},
+                                    _NEURAL_COLUMNS),
     "goemotions_4000.embeddings_dev_thresholds": (
         "RESULTS_neural.md", "## Quality on the GoEmotions test split",
         {"method": "embedding pipeline (every layer", "train rows": "4,000"}, _NEURAL_COLUMNS),

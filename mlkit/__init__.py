@@ -32,12 +32,15 @@ _LAZY_ATTRS = {
     # labels
     "labels_to_indicator": "mlkit._labels",
     "indicator_to_labels": "mlkit._labels",
+    # one-call evaluation
+    "evaluate_model": "mlkit.evaluation",
     # model files
     "save_model": "mlkit.persistence",
     "load_model": "mlkit.persistence",
 }
 _SUBMODULES = {
-    "datasets", "features", "insights", "io", "metrics", "model_selection", "persistence",
+    "datasets", "evaluation", "features", "insights", "io", "metrics", "model_selection",
+    "persistence",
     "report", "serve", "thresholds", "transformer", "transforms",
 }
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "check_label_matrix",
     "classify_label_rows",
+    "cooccurrence_counts",
     "indicator_to_labels",
     "is_dataframe",
     "is_series",
@@ -640,3 +641,52 @@ def indicator_to_labels(Y: ArrayLike | sp.spmatrix,
     return [
         tuple(label_names[Y.indices[Y.indptr[i] : Y.indptr[i + 1]]]) for i in range(Y.shape[0])
     ]
+
+
+def cooccurrence_counts(Y: ArrayLike | sp.spmatrix, weights: ArrayLike | None = None,
+                        ) -> sp.csr_matrix:
+    """Label co-occurrence counts as a sparse matrix: rows given both labels.
+
+    ``C[a, b]`` is the number of rows with both label ``a`` and label ``b``
+    (the diagonal is each label's support). The product is sparse, so its
+    memory grows with the label pairs that do occur together, never with
+    ``n_labels ** 2``: this is how every part of mlkit counts label pairs.
+    Slice it (``C[keep][:, keep].toarray()``) for a dense view of a few labels.
+
+    Parameters
+    ----------
+    Y : array-like or sparse matrix of shape (n_samples, n_labels)
+        0/1 indicator matrix.
+    weights : array-like of shape (n_samples, n_labels), default=None
+        When given, ``C[a, b]`` is the sum of ``weights[i, b]`` over the rows
+        ``i`` that carry label ``a`` (``weights = Y`` gives the counts), at
+        the pairs where that sum is not zero; ``weights`` should be mostly
+        zeros (e.g. wrong predictions), or the result is dense.
+
+    Returns
+    -------
+    C : scipy.sparse.csr_matrix of shape (n_labels, n_labels)
+        Integer counts (float sums with ``weights``).
+
+    Examples
+    --------
+    >>> from mlkit._labels import cooccurrence_counts
+    >>> cooccurrence_counts([[1, 1, 0], [1, 0, 0], [0, 1, 1]]).toarray()
+    array([[2, 1, 0],
+           [1, 2, 1],
+           [0, 1, 1]])
+    """
+    Ys = sp.csr_matrix(Y if sp.issparse(Y) else np.asarray(Y))
+    if Ys.ndim != 2:
+        raise ValueError(f"Y must be a 2-D indicator matrix; got shape {Ys.shape}.")
+    if weights is None:
+        Ys = Ys.astype(np.int64)
+        C = (Ys.T @ Ys).tocsr()
+    else:
+        W = sp.csr_matrix(weights if sp.issparse(weights) else np.asarray(weights, dtype=float))
+        if W.shape != Ys.shape:
+            raise ValueError(f"weights has shape {W.shape}; expected {Ys.shape} like Y.")
+        C = (Ys.astype(np.float64).T @ W).tocsr()
+    C.eliminate_zeros()
+    C.sort_indices()
+    return C

@@ -22,6 +22,7 @@ EXTRAS = {
     "matplotlib": "plots",
     "pandas": "pandas",
     "pyarrow": "parquet",
+    "dask": "dask", "distributed": "dask", "ray": "ray",
 }
 
 

@@ -7,6 +7,7 @@ state, safe in threads and servers); embed it with
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._html import new_figure
 from .metrics import precision_recall_curve_per_label
@@ -58,37 +59,64 @@ def plot_per_label_f1(names, f1, support, *, max_labels=40):
     return fig
 
 
-def plot_matrix(matrix, names, *, title, cbar_label, max_labels=40):
+def _matrix_view(matrix, n, max_labels, blank_diagonal):
+    """(kept label indices, dense sub-matrix) of a square dense or sparse matrix."""
+    if sp.issparse(matrix):
+        matrix = matrix.tocsr()
+        sums = np.asarray(matrix.sum(axis=1), dtype=float).ravel()
+        if blank_diagonal:
+            sums = sums - matrix.diagonal()
+    else:
+        matrix = np.asarray(matrix, dtype=float)
+        sums = np.nansum(matrix, axis=1)
+        if blank_diagonal:
+            sums = sums - np.nan_to_num(np.diag(matrix))
+    keep = np.arange(n)
+    if n > max_labels:
+        keep = np.sort(np.argsort(-sums, kind="stable")[:max_labels])
+    sub = matrix[keep][:, keep]
+    sub = sub.toarray().astype(float) if sp.issparse(sub) else np.array(sub, dtype=float)
+    if blank_diagonal:
+        np.fill_diagonal(sub, np.nan)
+    return keep, sub
+
+
+def plot_matrix(matrix, names, *, title, cbar_label, max_labels=40, blank_diagonal=False):
     """Heatmap of a square label-by-label matrix (co-occurrence, confusion, overlap).
 
     Parameters
     ----------
-    matrix : array-like of shape (n_labels, n_labels)
-        Rows and columns are labels in the order of ``names``.
+    matrix : array-like or scipy sparse matrix of shape (n_labels, n_labels)
+        Rows and columns are labels in the order of ``names``. Pass label
+        pair counts as a sparse matrix (:func:`mlkit._labels.cooccurrence_counts`):
+        only the drawn labels are made dense, so thousands of labels never
+        cost ``n_labels ** 2`` memory.
     names : sequence of str
     title : str
     cbar_label : str
         Colour-bar caption (what a cell holds).
     max_labels : int, default=40
         Larger matrices are cut to the labels with the largest row sums.
+    blank_diagonal : bool, default=False
+        Leave the diagonal blank (and out of the row sums), e.g. when it
+        would always be 1 and dominate the colour scale.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     """
-    matrix = np.asarray(matrix, dtype=float)
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+    if not sp.issparse(matrix):
+        matrix = np.asarray(matrix, dtype=float)
+    if len(matrix.shape) != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"matrix must be square, got shape {matrix.shape}.")
     names = [str(n) for n in names]
     if len(names) != matrix.shape[0]:
         raise ValueError(
             f"names has {len(names)} entries but matrix has {matrix.shape[0]} rows."
         )
-    keep = np.arange(len(names))
+    keep, sub = _matrix_view(matrix, len(names), max_labels, blank_diagonal)
     if len(names) > max_labels:
-        keep = np.sort(np.argsort(-np.nansum(matrix, axis=1), kind="stable")[:max_labels])
         title = f"{title} ({max_labels} of {len(names)} labels)"
-    sub = matrix[np.ix_(keep, keep)]
     size = max(4.0, 0.22 * len(keep) + 2.5)
     fig, ax = new_figure(size + 1.2, size)
     image = ax.imshow(sub, cmap="viridis", aspect="equal", interpolation="nearest")

@@ -150,7 +150,8 @@ class Predictor:
 
     def predict(
         self, texts: Sequence[str], *, threshold: float | None = None, top_k: int | None = None,
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        sparse: bool = False,
+    ) -> tuple[Any, NDArray[np.float64]]:
         """Decisions and scores for a batch of texts.
 
         Parameters
@@ -163,10 +164,16 @@ class Predictor:
         top_k : int, default=None
             Keep the ``top_k`` best-scored labels of each row (above
             ``threshold`` when it is given too).
+        sparse : bool, default=False
+            Return the decisions as a ``scipy.sparse.csr_matrix`` (for very
+            large label sets: the decisions of many batches can be stacked
+            with ``scipy.sparse.vstack`` in memory proportional to the labels
+            set, not to rows times labels). One batch's scores are dense:
+            memory per call is bounded by ``len(texts)`` times the labels.
 
         Returns
         -------
-        decisions : ndarray of shape (n_texts, n_labels) of int
+        decisions : ndarray or csr_matrix of shape (n_texts, n_labels) of int
             The model's own decisions (``estimator.predict``) when neither
             ``threshold`` nor ``top_k`` is given.
         scores : ndarray of shape (n_texts, n_labels) of float
@@ -194,4 +201,8 @@ class Predictor:
                 f"The model returned decisions of shape {D.shape} and scores of shape {S.shape} "
                 f"for {len(texts)} texts and {len(self.label_names)} labels."
             )
+        if sparse:
+            from scipy.sparse import csr_matrix
+
+            return csr_matrix(D, dtype=np.int64), S
         return D.astype(np.int64), S

@@ -30,6 +30,12 @@ A model file is a ZIP archive holding two members:
     (``--trust-pickle`` on the command line). Models that the safe format
     cannot describe with trusted types are saved this way, with a warning.
 
+:func:`load_model` also takes a Hugging Face checkpoint folder (or a hub name,
+downloaded only with ``allow_download=True``), loaded and vetted by
+:func:`mlkit.transformer.load_pretrained`, with a manifest built from the loaded
+model; so every client (the command line, the server) takes one where it takes a
+model file.
+
 Files are written atomically (an interrupted save leaves any previous file
 untouched and no partial file behind), and the payload's SHA-256 digest is
 checked on load.
@@ -1232,7 +1238,37 @@ def _param_problems(name, state):
                             "write to a directory named in the file)")
         if type(state.get("model")) is not str:
             bad("model", state.get("model"), ("a model name or directory (str)",))
+        _encoder_param_problems(state, bad)
     return problems
+
+
+_DEVICE_NAME = re.compile(r"(cpu|auto|mps|(cuda|xpu)(:[0-9]{1,2})?)")
+_MAX_POOL_DEVICES = 16
+_MAX_PROMPT_LENGTH = 10_000
+_PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")
+
+
+def _encoder_param_problems(state, bad):
+    """The encoding settings of a SentenceEmbeddingFeaturizer: a device list starts one
+    process (with a full model copy) per entry at every ``transform``, so it is bounded."""
+    device = state.get("device")
+    names = list(device) if type(device) in (list, tuple) else [device]
+    if "device" in state and not (device is None or (
+            0 < len(names) <= _MAX_POOL_DEVICES and all(
+                type(d) is str and _DEVICE_NAME.fullmatch(d) for d in names))):
+        bad("device", device, (None, "a device name such as 'cpu' or 'cuda:0'",
+                               f"a list of at most {_MAX_POOL_DEVICES} device names"))
+    for key in ("prompt", "prompt_", "prompt_name"):
+        value = state.get(key)
+        if key in state and not (value is None or (
+                type(value) is str and len(value) <= _MAX_PROMPT_LENGTH)):
+            bad(key, value, (None, f"a str of at most {_MAX_PROMPT_LENGTH} characters"))
+    for key in ("truncate_dim", "truncate_dim_"):
+        value = state.get(key)
+        if key in state and not (value is None or (type(value) is int and value >= 1)):
+            bad(key, value, (None, "an int >= 1"))
+    if "precision" in state and state["precision"] not in _PRECISIONS:
+        bad("precision", state["precision"], _PRECISIONS)
 
 
 def _vet_state(name, state, path):
@@ -1254,6 +1290,11 @@ def _vet_state(name, state, path):
                             f"{bad[:3]}")
         elif isinstance(files, dict) and any(type(v) is not bytes for v in files.values()):
             problems.append("a TransformerClassifier checkpoint file that is not bytes")
+        if state.get("checkpoint_dir") is not None:
+            # a refit would write training checkpoints to (and resume from) a folder the
+            # file names
+            problems.append(f"a TransformerClassifier with checkpoint_dir="
+                            f"{_short(state['checkpoint_dir'])} (allowed: None)")
     if problems:
         raise UntrustedModelError(
             f"{str(path)!r} holds {'; '.join(problems)}. Load it only if you trust its "
@@ -1384,6 +1425,97 @@ def _open_archive(path):
     return zf
 
 
+# a Hugging Face hub name: "name" or "organisation/name" (no path separator beyond that one)
+_HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
+_CHECKPOINT_FORMAT = "checkpoint-folder"
+
+
+def _is_checkpoint_source(path):
+    """Whether ``path`` names a checkpoint folder, or (when nothing is there) a hub name."""
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        return False
+    if p.is_dir():
+        return True
+    text = os.fspath(path)
+    return (not p.exists() and isinstance(text, str) and _HUB_NAME.fullmatch(text) is not None
+            and "/" in text and not text.endswith(tuple(_MODEL_FILE_SUFFIXES)))
+
+
+# extensions of files that are not hub names, to keep "no such model file" for a typo
+_MODEL_FILE_SUFFIXES = (".mlkit", ".zip", ".pkl", ".pickle", ".joblib", ".skops", ".json")
+
+
+def _load_checkpoint(path, allow_download, trust_pickle=False):
+    """(estimator, manifest) of a checkpoint folder or hub name, through
+    :func:`mlkit.transformer.load_pretrained` (which vets the folder: no code from it
+    runs, pickle weights only with ``trust_pickle``)."""
+    from . import transformer
+
+    source = os.fspath(path)
+    local = Path(source).is_dir()
+    start = time.perf_counter()
+    try:
+        estimator = transformer.load_pretrained(
+            str(Path(source).absolute()) if local else source, allow_download=allow_download,
+            trust_pickle=trust_pickle)
+    except ImportError:
+        raise
+    except (OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:400]
+        if local:
+            raise ModelFileError(
+                f"{source!r} is a directory, not a model file, nor a checkpoint folder mlkit "
+                f"can load: {reason}. Give a model file, or a folder written by "
+                "mlkit.transformer.save_pretrained (or any Hugging Face multi-label "
+                "sequence-classification checkpoint).") from None
+        if not allow_download:
+            raise ModelFileError(
+                f"No such model file or checkpoint folder: {source!r}; as a Hugging Face hub "
+                "name it is not in the local cache. Pass allow_download=True (--allow-download "
+                "on the command line) to download it from the hub.") from None
+        raise ModelFileError(f"{source!r}: the hub checkpoint could not be loaded: "
+                             f"{reason}.") from None
+    manifest = _checkpoint_manifest(estimator, source, local)
+    logger.info("Loaded %s from the checkpoint %s in %.2f s", type(estimator).__name__,
+                source, time.perf_counter() - start)
+    return estimator, manifest
+
+
+def _checkpoint_manifest(estimator, source, local):
+    """The manifest of a loaded checkpoint: facts from the estimator, not the folder."""
+    clf = estimator
+    for name in ("estimator_", "estimator"):  # a ThresholdTuner around the classifier
+        if getattr(clf, "model_", None) is None and getattr(clf, name, None) is not None:
+            clf = getattr(clf, name)
+    config = getattr(getattr(clf, "model_", None), "config", None)
+    names = getattr(estimator, "classes_", None)
+    base = None
+    if config is not None:
+        base = {"model_type": getattr(config, "model_type", None),
+                "architectures": list(getattr(config, "architectures", None) or []),
+                "name_or_path": str(getattr(config, "_name_or_path", "") or "") or None}
+    return {
+        "format": _CHECKPOINT_FORMAT,
+        "format_version": None,
+        "source": str(Path(source).absolute()) if local else source,
+        "kind": "transformer",
+        "created_at": None,
+        "versions": {"mlkit": _mlkit_version(),
+                     "transformers": getattr(config, "transformers_version", None)},
+        "serializer": None,
+        "estimator": _estimator_info(estimator),
+        "base_model": base,
+        "pooling": getattr(clf, "pooling_", None),
+        "label_names": None if names is None else [str(n) for n in names],
+        "thresholds": _threshold_info(estimator),
+        "training_data": None,
+        "metrics": None,
+        "metadata": None,
+    }
+
+
 def _read_manifest(zf, path):
     raw = _read_member(zf, _MANIFEST, MAX_MANIFEST_BYTES, path, "manifest", json_member=True)
     try:
@@ -1504,7 +1636,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     Parameters
     ----------
     path : str or os.PathLike
-        The model file.
+        The model file. A checkpoint folder (or hub name) is loaded with
+        :func:`load_model` (no download), whose manifest is returned.
 
     Returns
     -------
@@ -1524,6 +1657,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         manifest larger than :data:`MAX_MANIFEST_BYTES`, nested too deeply, or
         whose fields have the wrong types.
     """
+    if _is_checkpoint_source(path):
+        return _load_checkpoint(path, False)[1]
     with _open_archive(path) as zf:
         return _read_manifest(zf, path)
 
@@ -1560,15 +1695,21 @@ def _check_trusted(trusted):
 
 
 def load_model(path: str | os.PathLike[str], *, trusted: bool | Sequence[str] = False,
-               with_metadata: bool = False) -> Any:
-    """Load a model file written by :func:`save_model`.
+               with_metadata: bool = False, allow_download: bool = False) -> Any:
+    """Load a model file written by :func:`save_model`, or a checkpoint folder.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The model file.
+        The model file; or a checkpoint folder (one written by
+        :func:`mlkit.transformer.save_pretrained`, or any Hugging Face
+        multi-label sequence-classification folder), loaded with
+        :func:`mlkit.transformer.load_pretrained`; or a Hugging Face hub
+        name, read from the local Hugging Face cache, or downloaded when
+        ``allow_download=True``.
     trusted : bool or list of str, default=False
-        ``False``: the safe path. A safe (or skops) payload is loaded only if
+        ``False``: the safe path (for a checkpoint folder: safetensors weights
+        only; ``True`` also accepts pickle ``pytorch_model.bin`` weights). A safe (or skops) payload is loaded only if
         every type it needs is trusted (:data:`TRUSTED_TYPES`,
         scikit-learn's estimators and splitters, numpy, scipy, builtins); a
         pickle payload is refused. A list of type or function names (e.g.
@@ -1578,13 +1719,20 @@ def load_model(path: str | os.PathLike[str], *, trusted: bool | Sequence[str] = 
         only for files you made or got from a trusted source.
     with_metadata : bool, default=False
         Also return the manifest.
+    allow_download : bool, default=False
+        Let a hub name that is not in the local cache be downloaded
+        (``--allow-download`` on the command line). Model files and local
+        folders never download anything.
 
     Returns
     -------
     estimator : estimator object
     manifest : dict
         Only with ``with_metadata=True``; see :func:`read_metadata`. Its
-        ``label_names`` and ``thresholds`` are the estimator's own.
+        ``label_names`` and ``thresholds`` are the estimator's own. For a
+        checkpoint folder it is built from the loaded model (``format``
+        ``"checkpoint-folder"``, ``source``, ``kind``, ``base_model``,
+        ``label_names``, ``thresholds``, ``estimator``, ``versions``).
 
     Raises
     ------
@@ -1606,6 +1754,11 @@ def load_model(path: str | os.PathLike[str], *, trusted: bool | Sequence[str] = 
     """
     start = time.perf_counter()
     trust_all, extra = _check_trusted(trusted)
+    if not isinstance(allow_download, bool):
+        raise TypeError(f"allow_download must be True or False; got {allow_download!r}.")
+    if _is_checkpoint_source(path):
+        estimator, manifest = _load_checkpoint(path, allow_download, trust_all)
+        return (estimator, manifest) if with_metadata else estimator
     with _open_archive(path) as zf:
         manifest = _read_manifest(zf, path)
         serializer = manifest.get("serializer")

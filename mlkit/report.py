@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _html
 from ._atomic import atomic_write
-from ._labels import check_label_matrix
+from ._labels import check_label_matrix, cooccurrence_counts
 from ._text import check_texts
 
 if TYPE_CHECKING:
@@ -102,15 +103,12 @@ def _row_errors(Y, D, S, score_kind):
 
 
 def _cooccurrence(Y):
-    """Share of the rows with label i (row) that also carry label j (column)."""
-    Yf = Y.astype(float)
-    counts = Yf.T @ Yf
-    support = np.diag(counts).copy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        M = counts / support[:, None]
-    M[support == 0] = np.nan
-    np.fill_diagonal(M, np.nan)  # always 1: it would dominate the colour scale
-    return M
+    """Share of the rows with label i (row) that also carry label j (column), sparse: only
+    the pairs that occur are stored (never ``n_labels ** 2`` cells)."""
+    counts = cooccurrence_counts(Y).astype(np.float64)
+    support = counts.diagonal()
+    scale = np.divide(1.0, support, out=np.zeros_like(support), where=support > 0)
+    return sp.diags(scale) @ counts
 
 
 def render_report(
@@ -131,6 +129,8 @@ def render_report(
     n_pr_labels: int = 8,
     max_text_length: int = 600,
     embed_predictions: bool = True,
+    embed_scores: bool | str = "auto",
+    max_label_rows: int | None = 1000,
 ) -> str:
     """The evaluation report as a self-contained HTML string.
 
@@ -168,6 +168,16 @@ def render_report(
         ``<script type="application/json" id="mlkit-predictions">`` element,
         so the page is a complete record of what the model answered
         (:func:`read_report_predictions` reads it back).
+    embed_scores : bool or "auto", default="auto"
+        Whether the embedded record holds the scores too (decisions are
+        always embedded, as label indices per row). ``"auto"`` embeds them up
+        to 2,000,000 (row, label) cells (about 20 MB of page) and leaves
+        them out above, with a note: with thousands of labels the scores
+        would make the page hundreds of megabytes. True always embeds them.
+    max_label_rows : int or None, default=1000
+        The per-label table shows at most this many labels (the most
+        frequent first) and says how many it left out; None shows all.
+        The plots show at most 40 labels whatever the label count.
 
     Returns
     -------
@@ -177,19 +187,29 @@ def render_report(
 
     if score_kind not in ("probability", "decision"):
         raise ValueError(f"score_kind must be 'probability' or 'decision'; got {score_kind!r}.")
+    if embed_scores not in (True, False, "auto"):
+        raise ValueError(f"embed_scores must be True, False or 'auto'; got {embed_scores!r}.")
+    if max_label_rows is not None and (isinstance(max_label_rows, bool) or not isinstance(
+            max_label_rows, (int, np.integer)) or max_label_rows < 1):
+        raise ValueError(f"max_label_rows must be a positive int or None (all labels); got "
+                         f"{max_label_rows!r}.")
     texts, Y, D, S, names = _check_inputs(texts, Y, Y_pred, scores, label_names)
     metrics = evaluate(Y, D, S, label_names=names)
     report = per_label_report(Y, D, label_names=names, thresholds=thresholds, y_score=S)
     order = np.argsort(-report.support, kind="stable")
     sections = [
         _summary_section(Y, D, metrics, threshold_note),
-        _per_label_section(names, report, order, train_support, thresholds is not None),
+        _per_label_section(names, report, order[:max_label_rows], train_support,
+                           thresholds is not None),
         _pr_section(Y, S, names, report, order, n_pr_labels),
         _cooccurrence_section(Y, names),
         _worst_section(texts, Y, D, S, names, score_kind, n_worst, max_text_length),
     ]
     if embed_predictions:
-        sections.append(_predictions_data(D, S, names, score_kind))
+        if embed_scores == "auto":
+            embed_scores = S is None or S.size <= _MAX_EMBEDDED_SCORES
+        sections.append(_predictions_data(D, S if embed_scores else None, names, score_kind,
+                                          scores_left_out=S is not None and not embed_scores))
     meta = [f"generated {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}"]
     if model_name:
         meta.append(f"model: {model_name}")
@@ -237,12 +257,15 @@ def _per_label_section(names, report, order, train_support, with_thresholds):
             ap = float(report.average_precision[j])
             row.append("\u2014" if np.isnan(ap) else ap)
         table_rows.append(row)
-    no_pos = [names[j] for j in range(len(names)) if report.support[j] == 0]
+    no_pos = [names[j] for j in np.flatnonzero(report.support == 0)]
     extra = ""
     if no_pos:
+        listed = ", ".join(no_pos[:_MAX_LISTED]) + (", …" if len(no_pos) > _MAX_LISTED else "")
         extra = (f'<p class="note">{len(no_pos)} label(s) have no positive example in this data, '
-                 f"so their recall and F1 are 0 by convention: {_html.esc(', '.join(no_pos))}."
-                 "</p>")
+                 f"so their recall and F1 are 0 by convention: {_html.esc(listed)}.</p>")
+    if len(order) < len(names):
+        extra += (f'<p class="note">The table shows the {len(order)} most frequent of '
+                  f"{len(names)} labels (max_label_rows); per_label_report() gives them all.</p>")
     return _html.section(
         "Per-label F1, support and thresholds",
         _html.figure_to_img(fig, alt="Per-label F1 and support"),
@@ -278,7 +301,8 @@ def _cooccurrence_section(Y, names):
     if Y.shape[1] < 2:
         return ""
     fig = plot_matrix(_cooccurrence(Y), names, title="Label co-occurrence (true labels)",
-                      cbar_label="share of row label's texts that also carry column label")
+                      cbar_label="share of row label's texts that also carry column label",
+                      blank_diagonal=True)
     return _html.section(
         "Label co-occurrence",
         '<p class="note">Cell (row A, column B): the share of texts labelled A that are also '
@@ -319,10 +343,19 @@ def _worst_section(texts, Y, D, S, names, score_kind, n_worst, max_text_length):
 
 
 _PREDICTIONS_ID = "mlkit-predictions"
+#: scores embedded by default up to this many (row, label) cells (about 20 MB of page)
+_MAX_EMBEDDED_SCORES = 2_000_000
+#: label names listed in one note at most
+_MAX_LISTED = 50
 
 
-def _predictions_data(D, S, names, score_kind):
+def _predictions_data(D, S, names, score_kind, scores_left_out=False):
     """Every row's predicted labels and scores as an inert JSON element."""
+    note = ""
+    if scores_left_out:
+        note = (f'<p class="note">The embedded predictions hold the decisions only: '
+                f"{D.shape[0]:,} rows x {D.shape[1]:,} labels of scores would make the page too "
+                "large (embed_scores=True keeps them).</p>")
     payload = {
         "labels": [str(n) for n in names],
         "score_kind": score_kind,
@@ -333,7 +366,7 @@ def _predictions_data(D, S, names, score_kind):
     text = json.dumps(payload, allow_nan=False, separators=(",", ":"))
     # no "<" in the element: a text cannot end it early or open a comment/script in it
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{_PREDICTIONS_ID}">{text}</script>'
+    return f'{note}<script type="application/json" id="{_PREDICTIONS_ID}">{text}</script>'
 
 
 def read_report_predictions(

@@ -70,11 +70,12 @@ _INLINE_PARSE_BYTES = 65536
 _PUBLIC_PATHS = frozenset({"/health"})
 
 
-def _load(model, trusted):
+def _load(model, trusted, allow_download=False):
     from .persistence import _threshold_info, load_model
 
     if isinstance(model, (str, os.PathLike)):
-        estimator, manifest = load_model(model, trusted=trusted, with_metadata=True)
+        estimator, manifest = load_model(model, trusted=trusted, with_metadata=True,
+                                         allow_download=allow_download)
         return estimator, dict(manifest)
     estimator = model
     names = getattr(estimator, "classes_", None)
@@ -88,7 +89,7 @@ def _load(model, trusted):
 # the manifest fields /metadata shows; anything else (the caller's free-form ``metadata``,
 # the estimator's repr, the training data's source) can hold file paths or other secrets
 _PUBLIC_MANIFEST = ("format", "format_version", "created_at", "versions", "serializer",
-                    "label_names", "thresholds", "metrics")
+                    "kind", "label_names", "thresholds", "metrics")
 _PUBLIC_TRAINING_DATA = ("n_rows", "n_labels", "fingerprint", "label_support", "format",
                          "layout")
 
@@ -392,14 +393,16 @@ def create_app(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     api_key: str | None = None,
     trusted: bool | Sequence[str] = False,
+    allow_download: bool = False,
 ) -> "fastapi.FastAPI":
     """The FastAPI application serving one model.
 
     Parameters
     ----------
     model : str, os.PathLike or fitted estimator
-        A model file (loaded now, through the safe path unless ``trusted``)
-        or a fitted estimator.
+        A model file (loaded now, through the safe path unless ``trusted``),
+        a checkpoint folder or hub name (see
+        :func:`mlkit.persistence.load_model`), or a fitted estimator.
     max_batch : int, default=256
         Most texts per request (413 beyond).
     max_text_length : int, default=20000
@@ -427,6 +430,9 @@ def create_app(
     trusted : bool or list of str, default=False
         Passed to :func:`mlkit.persistence.load_model`: ``True`` allows pickled
         model files, whose loading runs code from the file.
+    allow_download : bool, default=False
+        Passed to :func:`mlkit.persistence.load_model`: let a hub name that
+        is not in the local cache be downloaded.
 
     Returns
     -------
@@ -443,7 +449,7 @@ def create_app(
     request_timeout = _check_seconds(request_timeout, "request_timeout")
     if api_key is not None and (not isinstance(api_key, str) or not api_key.strip()):
         raise ValueError(f"api_key must be a non-empty string or None; got {api_key!r}.")
-    estimator, manifest = _load(model, trusted)
+    estimator, manifest = _load(model, trusted, allow_download)
     predictor = Predictor(estimator, manifest.get("label_names"))
     logger.info("Serving %s: %d labels, %s scores; limits %s", type(estimator).__name__,
                 len(predictor.label_names), predictor.score_kind, limits)
@@ -562,7 +568,12 @@ def _models(limits, score_kind):
         labels: list[str]
         score_kind: str
         thresholds: dict[str, float] | None = Field(
-            description="Each label's tuned threshold in the units of the scores, or null.")
+            description="Each label's tuned threshold, in threshold_units, or null.")
+        threshold_units: str | None = Field(
+            default=None,
+            description='"probability" (the units of the scores when score_kind is '
+                        '"probability"), "decision_function" when the tuned thresholds have '
+                        "no probability equivalent, or null without thresholds.")
 
     class MetadataResponse(pydantic.BaseModel):
         """The model file's public manifest fields and the server's limits."""
@@ -615,20 +626,24 @@ def _error_responses(models, *statuses):
 
 
 def _label_thresholds(predictor):
-    """Each label's decision threshold in the units of the served scores, or None.
+    """Each label's decision threshold and their units, or (None, None).
 
-    Taken from the model's ThresholdTuner itself (never from the manifest beside it).
+    Taken from the model's ThresholdTuner itself (never from the manifest beside it): in
+    probability units when the served scores are probabilities and the tuner knows its
+    thresholds' probability equivalents (``proba_thresholds_``), else in the units the
+    tuner thresholds (``response_method_``; e.g. the logits of a TransformerClassifier,
+    whose tuner thresholds decision values).
     """
     tuner = find_threshold_tuner(predictor.estimator)
-    if tuner is None or not hasattr(tuner, "thresholds_"):
-        return None
-    if predictor.score_kind == "probability":
-        values = tuner.proba_thresholds_
+    if tuner is None or getattr(tuner, "thresholds_", None) is None:
+        return None, None
+    proba = getattr(tuner, "proba_thresholds_", None)
+    if predictor.score_kind == "probability" and proba is not None:
+        values, units = proba, "probability"
     else:
-        values = tuner.thresholds_
-    if values is None:
-        return None
-    return dict(zip(predictor.label_names, (float(v) for v in values), strict=True))
+        values, units = tuner.thresholds_, tuner.response_method_
+        units = "probability" if units == "predict_proba" else units
+    return dict(zip(predictor.label_names, (float(v) for v in values), strict=True)), units
 
 
 def _add_info_routes(app, predictor, manifest, limits, models):
@@ -636,7 +651,7 @@ def _add_info_routes(app, predictor, manifest, limits, models):
 
     started = time.time()
     n_labels = len(predictor.label_names)
-    thresholds = _label_thresholds(predictor)
+    thresholds, units = _label_thresholds(predictor)
     public = _public_manifest(manifest)
     auth = _error_responses(models, 401)
 
@@ -649,7 +664,7 @@ def _add_info_routes(app, predictor, manifest, limits, models):
     def labels():
         """The label names, in score order, with their decision thresholds."""
         return {"labels": predictor.label_names, "score_kind": predictor.score_kind,
-                "thresholds": thresholds}
+                "thresholds": thresholds, "threshold_units": units}
 
     @app.get("/metadata", response_model=models["MetadataResponse"], responses=auth)
     def metadata():
@@ -750,8 +765,9 @@ def app_from_env() -> "fastapi.FastAPI":
 
     Reads ``MLKIT_MODEL`` (the model file), and optionally ``MLKIT_MAX_BATCH``,
     ``MLKIT_MAX_TEXT_LENGTH``, ``MLKIT_MAX_BODY_BYTES``, ``MLKIT_MAX_CONCURRENCY``,
-    ``MLKIT_BODY_TIMEOUT``, ``MLKIT_REQUEST_TIMEOUT`` (seconds), ``MLKIT_API_KEY`` and
-    ``MLKIT_TRUST_PICKLE=1``. ``mlkit serve --workers N`` uses it.
+    ``MLKIT_BODY_TIMEOUT``, ``MLKIT_REQUEST_TIMEOUT`` (seconds), ``MLKIT_API_KEY``,
+    ``MLKIT_TRUST_PICKLE=1`` and ``MLKIT_ALLOW_DOWNLOAD=1``. ``mlkit serve --workers N``
+    uses it.
 
     Returns
     -------
@@ -782,6 +798,7 @@ def app_from_env() -> "fastapi.FastAPI":
         request_timeout=number("MLKIT_REQUEST_TIMEOUT", float, DEFAULT_REQUEST_TIMEOUT),
         api_key=os.environ.get("MLKIT_API_KEY") or None,
         trusted=os.environ.get("MLKIT_TRUST_PICKLE") == "1",
+        allow_download=os.environ.get("MLKIT_ALLOW_DOWNLOAD") == "1",
     )
 
 
@@ -797,6 +814,7 @@ def serve(
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     api_key: str | None = None,
     trusted: bool | Sequence[str] = False,
+    allow_download: bool = False,
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
@@ -813,6 +831,8 @@ def serve(
     port : int, default=8000
     max_batch, max_text_length, max_concurrency, body_timeout, request_timeout, api_key, trusted
         See :func:`create_app`.
+    allow_download : bool, default=False
+        See :func:`create_app`.
     log_level : str, default="info"
         uvicorn's log level.
     access_log : bool, default=True
@@ -821,7 +841,8 @@ def serve(
     uvicorn = import_optional("uvicorn", purpose="mlkit serve")
     app = create_app(model, max_batch=max_batch, max_text_length=max_text_length,
                      max_concurrency=max_concurrency, body_timeout=body_timeout,
-                     request_timeout=request_timeout, api_key=api_key, trusted=trusted)
+                     request_timeout=request_timeout, api_key=api_key, trusted=trusted,
+                     allow_download=allow_download)
     logger.info("Starting the mlkit model server on http://%s:%d", host, port)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log,
                 timeout_graceful_shutdown=10)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state, get_tags
@@ -449,9 +450,10 @@ def _platt_fit(Y, S, max_iter=100, w=None):
     a = np.ones(L)
     b = np.log((n_pos + 1) / (n - n_pos + 1))
 
-    def loss(a, b):
-        F = Z * a + b
-        return (W1 * (np.logaddexp(0, F) - T * F)).sum(axis=0)
+    def loss(a, b, cols=None):
+        Zc, Tc = (Z, T) if cols is None else (Z[:, cols], T[:, cols])
+        F = Zc * a + b
+        return (W1 * (np.logaddexp(0, F) - Tc * F)).sum(axis=0)
 
     current = loss(a, b)
     for _ in range(max_iter):
@@ -465,11 +467,18 @@ def _platt_fit(Y, S, max_iter=100, w=None):
         da = -(hbb * ga - hab * gb) / det
         db = -(haa * gb - hab * ga) / det
         step = np.ones(L)
-        for _ in range(30):
-            new = loss(a + step * da, b + step * db)
-            bad = new > current + 1e-12
+        new = loss(a + da, b + db)
+        bad = new > current + 1e-12
+        # step halving, re-evaluating only the labels whose loss rose: with thousands of
+        # labels, the near-constant ones would otherwise cost a full evaluation each round
+        for _ in range(29):
             if not bad.any():
                 break
+            step[bad] *= 0.5
+            idx = np.flatnonzero(bad)
+            new[idx] = loss(a[idx] + step[idx] * da[idx], b[idx] + step[idx] * db[idx], idx)
+            bad[idx] = new[idx] > current[idx] + 1e-12
+        else:
             step[bad] *= 0.5
         a, b = a + step * da, b + step * db
         improvement = current - new
@@ -600,8 +609,12 @@ def _scores(estimator, X, method):
 
 
 def _fit_fold(estimator, X, Y, train, test, method, fit_params, keep=False):
-    """(test rows, their scores, the fitted clone if ``keep``, seconds taken)."""
+    """(test rows, their scores, the fitted clone if ``keep``, seconds taken); ``X`` and
+    ``Y`` may be handles from :func:`mlkit._engines.share`."""
+    from ._engines import fetch
+
     start = time.perf_counter()
+    X, Y = fetch(X), fetch(Y)
     est = clone(estimator)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*single class in the training data.*")
@@ -673,7 +686,12 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
     response_method : {"auto", "decision_function", "predict_proba"}, default="auto"
         Which scores to threshold. ``"auto"`` prefers ``decision_function``.
     n_jobs : int, default=None
-        Folds fitted in parallel.
+        Folds fitted in parallel. None means 1 unless in a
+        :func:`joblib.parallel_config` context; inside
+        ``parallel_config(backend="dask")`` (or ``"ray"``, with ``n_jobs=-1``)
+        the folds are fitted on the cluster's workers, ``X`` and ``Y`` travel
+        to each worker once (not once per fold), and each fold's own loops run
+        on its worker.
     random_state : int, RandomState instance or None, default=None
         Seeds the default stratified folds.
     refit : bool, default=True
@@ -703,15 +721,21 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
     tuned_labels_ : ndarray of bool
         Labels whose threshold was tuned; the others (too few positives, or
         best held-out F1 below ``min_f1``) use ``global_threshold_``.
-    oof_scores_ : ndarray of shape (n_samples, n_labels)
+    oof_scores_ : ndarray of shape (n_oof_samples, n_labels)
         The held-out scores thresholds were chosen on.
+    oof_rows_ : ndarray of shape (n_oof_samples,)
+        The rows of ``X`` that ``oof_scores_`` belong to, in order: every row
+        for k-fold ``cv`` and ``"prefit"``; the validation rows for a float
+        ``cv`` (a single split).
     calibrator_ : SigmoidCalibrator or None
         Per-label sigmoid (Platt scaling) fitted on the held-out decision
         values, used by ``predict_proba`` and :meth:`calibrate` when the
         estimator has no ``predict_proba`` of its own; None otherwise.
     proba_thresholds_ : ndarray of shape (n_labels,) or None
         ``thresholds_`` in probability units: the same values when the
-        scores are probabilities, mapped through ``calibrator_`` otherwise;
+        scores are probabilities, mapped through ``calibrator_`` (or through
+        the sigmoid, for an estimator whose ``predict_proba`` is the sigmoid of
+        its ``decision_function``, such as ``TransformerClassifier``) otherwise;
         None when the estimator's own probabilities are not a function of the
         thresholded scores (decision values of an estimator that also has
         ``predict_proba``). For display; decisions always use ``thresholds_``.
@@ -862,6 +886,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 )
             weights = _check_weights(fit_params.get("sample_weight"), Yd.shape[0])
             method, oof = self._prefit_scores(X)
+            oof_rows = np.arange(Yd.shape[0])
         else:
             params = route_fit_params(self, fit_params)
             # the weights the estimator trains with weigh the threshold choice too
@@ -876,6 +901,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             )
         self.response_method_ = method
         self.oof_scores_ = oof
+        self.oof_rows_ = oof_rows
         self._tune(Yd, oof, weights)
         self._fit_calibrator(Yd, oof, weights)
         if names is None:
@@ -909,7 +935,9 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
     def _held_out_scores(self, X, Y, Yd, params):
         """(method, held-out scores, their rows): one fit per split (in parallel, with a
         progress bar), then the refit on all rows (or the single split's model kept)."""
-        from sklearn.utils.parallel import Parallel, delayed
+        from sklearn.utils.parallel import delayed
+
+        from ._engines import cluster_engine, parallel, share, supports_generator
 
         method = _response_method(self.estimator, self.response_method)
         splits = self._splits(X, Yd)
@@ -922,10 +950,14 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         bar = progress_bar(show_progress(self.verbose), total=len(splits) + int(self.refit),
                            desc="ThresholdTuner", unit="fit", purpose="ThresholdTuner")
         results = []
+        # on a Dask or Ray cluster, X and Y travel to each worker once, not once per fold
+        engine = cluster_engine()
+        X_shared, Y_shared = share(X, engine), share(Y, engine)
+        return_as = "generator" if supports_generator() else "list"
         try:
-            for result in Parallel(n_jobs=self.n_jobs, return_as="generator")(
-                    delayed(_fit_fold)(self.estimator, X, Y, train, test, method, params,
-                                       keep=not self.refit)
+            for result in parallel(self.n_jobs, prefer=None, return_as=return_as)(
+                    delayed(_fit_fold)(self.estimator, X_shared, Y_shared, train, test,
+                                       method, params, keep=not self.refit)
                     for train, test in splits):
                 results.append(result)
                 logger.debug("ThresholdTuner: fold %d/%d fitted and scored on %d rows in "
@@ -1003,7 +1035,14 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         return cal
 
     def _scores_map_to_proba(self):
-        return self.response_method_ == "predict_proba" or self._calibrator() is not None
+        return (self.response_method_ == "predict_proba" or self._calibrator() is not None
+                or self._sigmoid_proba())
+
+    def _sigmoid_proba(self):
+        """Whether ``estimator_.predict_proba`` is the logistic sigmoid of the thresholded
+        decision values, as its class declares with ``_predict_proba_is_sigmoid = True``."""
+        return (self.response_method_ == "decision_function"
+                and getattr(self.estimator_, "_predict_proba_is_sigmoid", False) is True)
 
     def _check_samples(self, X):
         check_is_fitted(self, "thresholds_")
@@ -1053,7 +1092,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
         The identity when the thresholded scores are probabilities; the fitted
         ``calibrator_`` when they are decision values of an estimator without
-        ``predict_proba``.
+        ``predict_proba``; the sigmoid when the estimator's ``predict_proba`` is
+        the sigmoid of its ``decision_function``.
 
         Parameters
         ----------
@@ -1073,6 +1113,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         check_is_fitted(self, "thresholds_")
         if self.response_method_ == "predict_proba":
             return _as_scores(scores, "scores")
+        if self._sigmoid_proba():
+            return expit(_as_scores(scores, "scores"))
         cal = self._calibrator()
         if cal is None:
             raise ValueError(

@@ -33,7 +33,8 @@ ROOT = pathlib.Path(mlkit.__file__).parent
 PUBLIC_MODULES = [
     "mlkit", "mlkit.base", "mlkit.thresholds", "mlkit.metrics", "mlkit.model_selection",
     "mlkit.features", "mlkit.transforms", "mlkit.transformer", "mlkit.io", "mlkit.inference",
-    "mlkit.persistence", "mlkit.report", "mlkit.insights", "mlkit.serve", "mlkit.datasets",
+    "mlkit.evaluation", "mlkit.persistence", "mlkit.report", "mlkit.insights", "mlkit.serve",
+    "mlkit.datasets",
 ]
 
 # Functions and methods (qualified by the module that defines them) excused from the
@@ -44,6 +45,7 @@ DOCSTRING_EXCEPTIONS = {
     "mlkit.io._dataset.Dataset.__init__": _RESULT_OBJECT.format(maker="read_dataset"),
     "mlkit.insights._audit.LabelAudit.__init__": _RESULT_OBJECT.format(maker="audit"),
     "mlkit.metrics._report.LabelReport.__init__": _RESULT_OBJECT.format(maker="per_label_report"),
+    "mlkit.evaluation.ModelEvaluation.__init__": _RESULT_OBJECT.format(maker="evaluate_model"),
 }
 
 # Modules that may call print(): the command line and the demo script.

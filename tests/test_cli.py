@@ -528,3 +528,103 @@ def test_evaluate_is_layout_independent(tmp_path, capsys, go_files, go_model):
         assert code == 0, err
         outputs.append(json.loads(out[out.index("\n{") + 1:])["metrics"])
     assert outputs[0] == pytest.approx(outputs[1], nan_ok=True)
+
+
+# --------------------------------------------------------------------------
+# neural training options (issue 13: Flash-style flags)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
+    (["--learning-rate", "fast"], "argument --learning-rate: expected a positive number"),
+    (["--freeze", "-1"], "argument --freeze: expected none, encoder, or a number of epochs"),
+    (["--max-length", "1.5"], "argument --max-length: expected a positive integer"),
+    (["--gradient-accumulation", "0"], "argument --gradient-accumulation: expected a positive"),
+    (["--epochs", "2"], "--epochs does not apply to --model tfidf, which has no neural network"),
+    (["--device", "cpu"], "--device does not apply to --model tfidf"),
+    (["--model", "embeddings", "--epochs", "2"],
+     "--epochs does not apply to --model embeddings: its SentenceEmbeddingFeaturizer takes no "
+     "epochs"),
+    (["--model", "embeddings", "--freeze", "encoder"], "--freeze does not apply to --model "
+                                                       "embeddings"),
+])
+def test_training_options_are_checked(tmp_path, capsys, jigsaw_files, argv, message):
+    out = tmp_path / "m.mlkit"
+    code, _, err = run(capsys, "train", jigsaw_files[0], "-o", out, *argv)
+    assert code == 2, err
+    _assert_one_line_error(err, "train")
+    assert message in err
+    assert not out.exists()
+
+
+def test_device_is_checked_before_the_data_is_read(tmp_path, capsys):
+    pytest.importorskip("torch")
+    code, _, err = run(capsys, "train", tmp_path / "missing.csv", "-o", tmp_path / "m.mlkit",
+                       "--model", "transformer", "--device", "tpu")
+    assert code == 2
+    _assert_one_line_error(err, "train")
+    assert "--device: device='tpu' is not supported; use 'auto', 'cpu'" in err
+
+
+def test_folder_output_is_for_the_transformer_kind(tmp_path, capsys, jigsaw_files):
+    code, _, err = run(capsys, "train", jigsaw_files[0], "-o", f"{tmp_path}/ckpt/")
+    assert code == 2
+    _assert_one_line_error(err, "train")
+    assert "a checkpoint folder holds a fine-tuned transformer" in err
+
+
+@pytest.fixture(scope="module")
+def small_train_csv(tmp_path_factory, goemotions_slice):
+    """96 GoEmotions rows, the 6 most frequent labels, as a wide CSV."""
+    d = goemotions_slice
+    top = np.argsort(-d.Y_train.sum(axis=0))[:6]
+    names = [str(n) for n in np.asarray(d.label_names)[top]]
+    path = tmp_path_factory.mktemp("small") / "train.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", *names])
+        for text, y in zip(d.X_train[:96], d.Y_train[:96][:, top], strict=True):
+            writer.writerow([text, *map(int, y)])
+    return path, names
+
+
+def test_transformer_training_flags_reach_the_model(tmp_path, capsys, monkeypatch,
+                                                    small_train_csv):
+    pytest.importorskip("transformers")
+    from _neural_fixtures import minilm_dir
+
+    minilm = minilm_dir()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    data, names = small_train_csv
+    flags = ["--model", "transformer", "--base-model", minilm, "--epochs", "1",
+             "--max-length", "32", "--batch-size", "16", "--learning-rate", "1e-4",
+             "--device", "cpu", "--freeze", "encoder", "--gradient-accumulation", "2"]
+    path = tmp_path / "tr.mlkit"
+    code, out, err = run(capsys, "train", data, "-o", path, *flags)
+    assert code == 0, err
+    tuner = load_model(path)
+    clf = tuner.estimator_
+    params = clf.get_params()
+    assert (params["epochs"], params["max_length"], params["batch_size"]) == (1, 32, 16)
+    assert params["learning_rate"] == 1e-4 and params["device"] == "cpu"
+    assert params["freeze"] == "encoder" and params["gradient_accumulation_steps"] == 2
+    # the per-epoch history is printed and kept in the model file's metrics
+    assert "Per-epoch history:" in out and "epoch 1" in out and "train_loss" in out
+    meta = read_metadata(path)
+    assert meta["metrics"]["history"][0]["epoch"] == 1
+    # the validation metrics (the tuner's 20 % split) need the tuner to say which rows
+    # its held-out scores belong to (ThresholdTuner.oof_rows_)
+    if hasattr(tuner, "oof_rows_"):
+        assert "the 20% validation split" in err
+        assert "f1_macro" in out and "out_of_fold" in out
+        assert meta["metrics"]["out_of_fold"]["f1_macro"] >= 0
+
+    folder = tmp_path / "ckpt"
+    code, out, err = run(capsys, "train", data, "-o", f"{folder}/", *flags, "-q")
+    assert code == 0, err
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert [config["id2label"][str(i)] for i in range(len(names))] == names
+    assert len(config["mlkit_thresholds"]) == len(names)
+    estimator, manifest = load_model(folder, with_metadata=True)
+    assert manifest["label_names"] == names and manifest["thresholds"]["probability"]

@@ -362,3 +362,241 @@ def test_import_mlkit_features_does_not_import_torch():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------
+# through SentenceTransformer.encode: equal to the direct module calls of before,
+# prompts, truncate_dim, precision, the multi-process pool (issue 13, item 6)
+# --------------------------------------------------------------------------
+
+
+def _direct_features(encoder, texts, layers=None, batch_size=64):
+    """The featurizer's output before it went through ``encode`` (the reference): the
+    model's modules called directly on token-length sorted batches, or the Hugging Face
+    model's hidden states mean-pooled over the attention mask. Raw float32 rows."""
+    import torch
+    from sentence_transformers.util import batch_to_device
+
+    ids = encoder.tokenizer(texts, truncation=True, max_length=encoder.max_seq_length)
+    order = np.argsort(-np.asarray([len(x) for x in ids["input_ids"]]), kind="stable")
+    rows = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            features = encoder.preprocess([texts[i] for i in order[start:start + batch_size]])
+            features = batch_to_device(features, encoder.device)
+            if layers is None:
+                rows.append(encoder(features)["sentence_embedding"].numpy())
+                continue
+            inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids")
+                      if k in features}
+            states = encoder[0].model(**inputs, output_hidden_states=True).hidden_states
+            mask = features["attention_mask"].unsqueeze(-1).float()
+            rows.append(torch.cat([(states[i] * mask).sum(1) / mask.sum(1) for i in layers],
+                                  dim=1).numpy())
+    out = np.empty((len(texts), rows[0].shape[1]), dtype=np.float32)
+    out[order] = np.concatenate(rows)
+    return out
+
+
+@pytest.fixture(scope="module")
+def prompted_model_dir(model_dir, tmp_path_factory):
+    """The MiniLM model with prompts in its configuration (a default one, as instruction
+    models have): the same files, linked, and its own config_sentence_transformers.json."""
+    from pathlib import Path
+
+    path = tmp_path_factory.mktemp("prompted-minilm")
+    for entry in Path(model_dir).iterdir():
+        if entry.name != "config_sentence_transformers.json":
+            (path / entry.name).symlink_to(entry)
+    (path / "config_sentence_transformers.json").write_text(json.dumps({
+        "prompts": {"classification": "Classify the emotion of this comment: ",
+                    "query": "query: "},
+        "default_prompt_name": "classification"}))
+    return str(path)
+
+
+def test_features_equal_the_direct_module_calls_of_before(model_dir, data):
+    from sentence_transformers import SentenceTransformer
+
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    texts = data[0][:120] + data[2][:80]
+    encoder = SentenceTransformer(model_dir, device="cpu", local_files_only=True)
+    for layers in (None, "all", [0, -1]):
+        feat = SentenceEmbeddingFeaturizer(model_dir, layers=layers, normalize=False,
+                                           cache=None, device="cpu").fit()
+        X = feat.transform(texts)
+        reference = _direct_features(encoder, texts, feat.layers_)
+        assert X.shape == reference.shape
+        np.testing.assert_allclose(X, reference, rtol=0, atol=1e-6)
+        # what the fitted featurizer's encoder_ returns through encode is the same
+        np.testing.assert_allclose(feat.encoder_.encode(texts[:10], batch_size=64), X[:10],
+                                   rtol=0, atol=1e-6)
+
+
+def test_prompts_of_the_model_are_honoured(model_dir, prompted_model_dir, fitted, data):
+    from sentence_transformers import SentenceTransformer
+
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    texts = data[0][:30]
+    plain = fitted[1][:30]
+    st = SentenceTransformer(prompted_model_dir, device="cpu", local_files_only=True)
+    default = SentenceEmbeddingFeaturizer(prompted_model_dir).fit()
+    assert default.prompt_ == "Classify the emotion of this comment: "
+    X = default.transform(texts)
+    np.testing.assert_allclose(X, st.encode(texts, normalize_embeddings=True), atol=2e-5)
+    assert np.abs(X - plain).max() > 0.05  # the prompt changes the embedding
+    query = SentenceEmbeddingFeaturizer(prompted_model_dir, prompt_name="query").fit()
+    assert query.prompt_ == "query: "
+    np.testing.assert_allclose(query.transform(texts), st.encode(
+        texts, prompt_name="query", normalize_embeddings=True), atol=2e-5)
+    # prompt="" turns the default prompt off: the model's plain embedding
+    off = SentenceEmbeddingFeaturizer(prompted_model_dir, prompt="").fit()
+    assert off.prompt_ is None
+    np.testing.assert_allclose(off.transform(texts), plain, atol=2e-5)
+    own = SentenceEmbeddingFeaturizer(model_dir, prompt="query: ").fit()
+    np.testing.assert_allclose(own.transform(texts), query.transform(texts), atol=2e-5)
+    # layers= encode with the prompt too: their last block is the prompted embedding
+    layered = SentenceEmbeddingFeaturizer(prompted_model_dir, layers=1).fit()
+    assert layered.prompt_ == default.prompt_
+    np.testing.assert_allclose(layered.transform(texts), X, atol=2e-5)
+    # (sentence-transformers adds an empty "document" prompt of its own)
+    with pytest.raises(ValueError, match=r"prompt_name='title' is not one of the model's "
+                                         r"prompts \(\['classification', .*'query'\]\)"):
+        SentenceEmbeddingFeaturizer(prompted_model_dir, prompt_name="title").fit()
+    # MiniLM's "query" prompt (added by sentence-transformers) is empty: no prompt
+    assert SentenceEmbeddingFeaturizer(model_dir, prompt_name="query").fit().prompt_ is None
+    with pytest.raises(ValueError, match="prompt_name='classification' is not one of the "
+                                         "model's prompts"):
+        SentenceEmbeddingFeaturizer(model_dir, prompt_name="classification").fit()
+    with pytest.raises(ValueError, match="were both given; give one of them"):
+        SentenceEmbeddingFeaturizer(model_dir, prompt="a: ", prompt_name="query").fit()
+
+
+def test_cache_namespace_names_what_changes_the_output(model_dir, prompted_model_dir, fitted,
+                                                       data, tmp_path):
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    feat, _ = fitted
+    variants = {
+        "plain": feat,
+        "default prompt": SentenceEmbeddingFeaturizer(prompted_model_dir).fit(),
+        "prompt": SentenceEmbeddingFeaturizer(model_dir, prompt="query: ").fit(),
+        "truncate_dim": SentenceEmbeddingFeaturizer(model_dir, truncate_dim=64).fit(),
+        "layers": SentenceEmbeddingFeaturizer(model_dir, layers=2).fit(),
+        "layers + prompt": SentenceEmbeddingFeaturizer(model_dir, layers=2, prompt="q: ").fit(),
+    }
+    # the prompted model has the same weights: only the prompt tells their entries apart
+    assert variants["default prompt"].model_fingerprint_ == feat.model_fingerprint_
+    names = {k: f._namespace(f.model_fingerprint_) for k, f in variants.items()}
+    assert len(set(names.values())) == len(names), names
+    # precision and normalize are applied after the cache: they share the plain entries
+    for other in (SentenceEmbeddingFeaturizer(model_dir, precision="binary").fit(),
+                  SentenceEmbeddingFeaturizer(model_dir, normalize=False).fit(),
+                  SentenceEmbeddingFeaturizer(model_dir, prompt="").fit()):
+        assert other._namespace(other.model_fingerprint_) == names["plain"]
+    # on disk: one directory per namespace, its info.json says what it holds
+    texts = [f"{t} [namespaces]" for t in data[2][:5]]
+    for key in ("plain", "default prompt", "truncate_dim"):
+        clone(variants[key]).set_params(cache=tmp_path).fit().transform(texts)
+    infos = {json.loads((d / "info.json").read_text())["prompt"]: json.loads(
+        (d / "info.json").read_text()) for d in tmp_path.iterdir()}
+    assert len(infos) == 2 and len(list(tmp_path.iterdir())) == 3
+    assert infos["Classify the emotion of this comment: "]["truncate_dim"] is None
+
+
+def test_truncate_dim(model_dir, fitted, data):
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    texts = data[0][:30]
+    feat = SentenceEmbeddingFeaturizer(model_dir, truncate_dim=128).fit()
+    assert feat.truncate_dim_ == 128 and feat.n_features_out_ == 128
+    X = feat.transform(texts)
+    assert X.shape == (30, 128)
+    # the first 128 dimensions, scaled to unit norm again (as encode does it)
+    head = fitted[1][:30, :128]
+    np.testing.assert_allclose(X, head / np.linalg.norm(head, axis=1, keepdims=True), atol=2e-5)
+    np.testing.assert_allclose(X, feat.encoder_.encode(
+        texts, truncate_dim=128, normalize_embeddings=True), atol=2e-5)
+    assert feat.get_feature_names_out().shape == (128,)
+    with pytest.raises(ValueError, match="truncate_dim=500 is larger than the model's "
+                                         "embedding dimension, 384"):
+        SentenceEmbeddingFeaturizer(model_dir, truncate_dim=500).fit()
+    with pytest.raises(ValueError, match="cannot be combined with layers='all'; select fewer"):
+        SentenceEmbeddingFeaturizer(model_dir, truncate_dim=64, layers="all").fit()
+    with pytest.raises(ValueError, match=r"'truncate_dim' parameter .* Got 0"):
+        SentenceEmbeddingFeaturizer(model_dir, truncate_dim=0).fit()
+
+
+def test_precision(model_dir, fitted, data):
+    from sentence_transformers import quantize_embeddings
+
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    feat, _ = fitted
+    texts, new = data[0][:80], [f"{t} [precision]" for t in data[2][:20]]
+    X_float = feat.transform(texts)  # (from the cache, as the featurizers below read them)
+    for precision, dtype in (("binary", np.int8), ("ubinary", np.uint8)):
+        packed = SentenceEmbeddingFeaturizer(model_dir, precision=precision).fit()
+        assert packed.n_features_out_ == 48  # 384 signs, 8 per byte
+        X = packed.transform(texts)
+        assert X.dtype == dtype and X.shape == (80, 48)
+        np.testing.assert_array_equal(X, quantize_embeddings(X_float, precision))
+        # what encode returns (its batches differ: a sign within float rounding of 0 may flip)
+        direct = feat.encoder_.encode(texts, precision=precision, normalize_embeddings=True)
+        assert direct.dtype == dtype and (X == direct).mean() > 0.999
+        as_bytes = X if precision == "ubinary" else (X.astype(np.int16) + 128).astype(np.uint8)
+        np.testing.assert_array_equal(np.unpackbits(as_bytes, axis=1),
+                                      (X_float > 0).astype(np.uint8))
+    # int8: the ranges come from the texts given to fit, not from each transform's batch
+    enc0 = _stats(feat)[2]
+    q = SentenceEmbeddingFeaturizer(model_dir, precision="int8")
+    X_fit = q.fit_transform(texts)
+    assert _stats(feat)[2] == enc0  # the float features came from the shared cache
+    ranges = np.vstack((X_float.min(axis=0), X_float.max(axis=0)))
+    np.testing.assert_allclose(q.quantization_ranges_, ranges)
+    assert X_fit.dtype == np.int8 and X_fit.shape == (80, 384)
+    np.testing.assert_array_equal(X_fit, quantize_embeddings(X_float, "int8", ranges=ranges))
+    one = q.transform(new[:1])  # one text: encode alone could not calibrate it
+    np.testing.assert_array_equal(one, q.transform(new)[:1])
+    assert q.get_feature_names_out().shape == (384,)
+    with pytest.raises(ValueError, match="precision='uint8' learns each dimension's range from "
+                                         "the texts given to fit; call fit with at least 2"):
+        SentenceEmbeddingFeaturizer(model_dir, precision="uint8").fit()
+    with pytest.raises(ValueError, match="precision='binary' was set after fit; .* call fit"):
+        clone(feat).fit().set_params(precision="binary").transform(texts[:2])
+    with pytest.raises(ValueError, match=r"'precision' parameter .* Got 'float16'"):
+        SentenceEmbeddingFeaturizer(model_dir, precision="float16").fit()
+
+
+def test_multi_process_pool(model_dir, fitted, data):
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    texts = [f"{t} [pool]" for t in data[2][:40]]
+    pooled = SentenceEmbeddingFeaturizer(model_dir, cache=None, device=["cpu", "cpu"],
+                                         batch_size=8).fit()
+    assert pooled.device_ == "cpu"
+    # two worker processes encode; the same vectors as one process
+    np.testing.assert_allclose(pooled.transform(texts), clone(fitted[0]).set_params(
+        cache=None).fit().transform(texts), atol=1e-5)
+    with pytest.raises(ValueError, match=r"device=\[\] is not supported; a list of devices"):
+        SentenceEmbeddingFeaturizer(model_dir, device=[]).fit()
+    with pytest.raises(ValueError, match="device='tpu' is not supported"):
+        SentenceEmbeddingFeaturizer(model_dir, device=["cpu", "tpu"]).fit()
+    with pytest.raises(ValueError, match=r"a multi-process pool\) works with layers=None only"):
+        SentenceEmbeddingFeaturizer(model_dir, device=["cpu", "cpu"], layers="all").fit()
+
+
+def test_state_saved_before_the_new_parameters_loads(fitted, data):
+    from mlkit.features import SentenceEmbeddingFeaturizer
+
+    feat, X = fitted
+    state = dict(feat.__getstate__())
+    for name in ("prompt_name", "prompt", "truncate_dim", "precision", "prompt_",
+                 "truncate_dim_", "quantization_ranges_", "_fitted_settings"):
+        state.pop(name)
+    old = SentenceEmbeddingFeaturizer.__new__(SentenceEmbeddingFeaturizer)
+    old.__setstate__(state)
+    assert old.get_params()["precision"] == "float32" and old.prompt is None
+    np.testing.assert_allclose(old.transform(data[0][:10]), X[:10], atol=2e-5)

@@ -555,3 +555,26 @@ def test_mixed_types_in_a_label_column_follow_the_documented_rule(tmp_path):
                         for i, v in enumerate(values))
         with pytest.raises(DataError, match=r"label column 'a' holds values other than 0 and 1"):
             read_dataset(_write(tmp_path / "b.jsonl", lines), label_cols="a")
+
+
+def test_parquet_progress_errors_are_not_called_unreadable(tmp_path, jigsaw_csv):
+    """An error raised by the progress callback (or the consumer) passes through as it is;
+    only reading and decoding failures are reported as an unreadable Parquet file."""
+    pytest.importorskip("pyarrow")
+    from mlkit.io import iter_batches
+
+    path = tmp_path / "d.parquet"
+    write_dataset(read_dataset(jigsaw_csv), path)
+    seen = []
+
+    def progress(done, n_bytes, total):
+        seen.append((done, n_bytes))
+        raise KeyError("from the callback")
+
+    with pytest.raises(KeyError, match="from the callback"):
+        list(iter_batches(path, batch_size=100, progress=progress))
+    assert seen == [(100, None)]
+    assert sum(len(b) for b in iter_batches(path, batch_size=100)) == 267
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1" + b"\0" * 64 + b"PAR1")
+    with pytest.raises(DataError, match="Parquet"):
+        list(iter_batches(tmp_path / "bad.parquet"))

@@ -204,6 +204,29 @@ def test_ranking_metrics_match_sklearn_on_goemotions(goemo):
     )
 
 
+@pytest.mark.parametrize("weights", [None, "float", "int_with_zeros"])
+def test_per_label_curves_equal_sklearn_with_ties_and_weights(weights, monkeypatch):
+    """AP and ROC-AUC are computed for blocks of labels at once (thousands of labels in
+    seconds); per label they equal scikit-learn's, ties and sample weights included."""
+    from mlkit.metrics import _ranking
+
+    monkeypatch.setattr(_ranking, "_BLOCK_CELLS", 7 * 40)  # several blocks of 7 labels
+    rng = np.random.RandomState(3)
+    Y = (rng.rand(40, 30) < 0.3).astype(int)
+    S = np.round(rng.randn(40, 30) + Y, 1)  # many tied scores
+    w = {None: None, "float": rng.rand(40) * 3,
+         "int_with_zeros": rng.randint(0, 3, 40).astype(float)}[weights]
+    ap = M.average_precision_score(Y, S, average=None, sample_weight=w)
+    auc = M.roc_auc_score(Y, S, average=None, sample_weight=w)
+    for j in range(Y.shape[1]):
+        if Y[:, j].any():
+            assert ap[j] == pytest.approx(
+                skm.average_precision_score(Y[:, j], S[:, j], sample_weight=w), abs=1e-12)
+        if 0 < Y[:, j].sum() < len(Y):
+            assert auc[j] == pytest.approx(
+                skm.roc_auc_score(Y[:, j], S[:, j], sample_weight=w), abs=1e-12)
+
+
 def test_roc_auc_and_average_precision_skip_undefined_labels():
     y_true = np.array([[1, 0, 1], [0, 0, 1], [1, 1, 1], [0, 0, 1]])
     y_score = np.array([[0.9, 0.1, 0.2], [0.4, 0.5, 0.3], [0.3, 0.6, 0.1], [0.1, 0.2, 0.3]])

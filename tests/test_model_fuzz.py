@@ -17,6 +17,7 @@ import builtins
 import collections
 import contextlib
 import copy
+import gc
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ import os
 import random
 import socket
 import sys
+import threading
 import tracemalloc
 import warnings
 import zipfile
@@ -199,14 +201,25 @@ class _Watch:
         self.sockets = 0
 
     def __enter__(self):
+        # objects other tests left for the garbage collector must not be collected while
+        # the loader is watched; the import system's metadata lookups read every sys.path
+        # entry (a Dask scheduler of an earlier test adds its scratch folder there): the
+        # environment's, not a path the model file chose
+        gc.collect()
+        search_path = tuple(os.path.realpath(p) for p in sys.path if p)
         self._open, self._os_open, self._socket = builtins.open, os.open, socket.socket
         watch = self
+        # loading is single-threaded: only this thread's opens are the loader's (background
+        # threads of other libraries, such as the event loop a Dask test left in this process,
+        # open their own files)
+        thread = threading.get_ident()
 
         def check(file):
-            if isinstance(file, int):
+            if isinstance(file, int) or threading.get_ident() != thread:
                 return
             name = os.path.realpath(os.fsdecode(file))
-            if name not in watch.allowed and not name.startswith(_INSTALLATION):
+            if (name not in watch.allowed and not name.startswith(_INSTALLATION)
+                    and name not in search_path):
                 watch.opened.append(name)
                 raise PermissionError(f"fuzz: opening {name} is not allowed")
 
@@ -219,7 +232,9 @@ class _Watch:
             return watch._os_open(file, *args, **kwargs)
 
         class NoSocket:
-            def __init__(self, *args, **kwargs):
+            def __new__(cls, *args, **kwargs):
+                if threading.get_ident() != thread:
+                    return watch._socket(*args, **kwargs)
                 watch.sockets += 1
                 raise OSError("fuzz: no network")
 

@@ -365,6 +365,27 @@ def test_embedding_featurizer_state_is_vetted(tmp_path, model_file):
     assert load_model(bad, trusted=True).cache == str(tmp_path / "c")
 
 
+def test_embedding_encoding_settings_are_vetted(tmp_path, model_file):
+    """A device list starts one process with a model copy per entry at every transform, a
+    prompt is prepended to every text: both are bounded; precision is one of five names."""
+    from mlkit.features import SentenceEmbeddingFeaturizer as F
+
+    fine = F("enc", device=["cpu", "cuda:1"], prompt="query: ", truncate_dim=64,
+             precision="int8")
+    ok = _crafted_model_file(tmp_path / "ok.mlkit", fine, model_file[0])
+    assert load_model(ok).get_params()["device"] == ["cpu", "cuda:1"]
+    for i, (params, match) in enumerate([
+            ({"device": ["cpu"] * 17}, r"device=\['cpu'"),
+            ({"device": ["cpu; rm -rf /"]}, r"device="),
+            ({"prompt": "x" * 10_001}, r"prompt="),
+            ({"truncate_dim": 0}, r"truncate_dim=0"),
+            ({"precision": "float16"}, r"precision='float16'")]):
+        bad = _crafted_model_file(tmp_path / f"bad{i}.mlkit", F("enc", **params),
+                                  model_file[0])
+        with pytest.raises(UntrustedModelError, match=match):
+            load_model(bad)
+
+
 def test_transformer_checkpoint_names_are_vetted(tmp_path, model_file):
     """A TransformerClassifier rebuilds itself from checkpoint files stored in the payload:
     a name that would be written outside its temporary folder is refused before loading."""
@@ -670,6 +691,9 @@ def _harmful_estimators(tmp_path):
         (TfidfVectorizer(token_pattern=r"(\w+\s?)*$"), (), r"token_pattern="),
         # thousands of threads or processes at predict time
         (mlkit.BinaryRelevance(n_jobs=100_000), (), r"BinaryRelevance\(n_jobs=100000\)"),
+        # a refit would write training checkpoints to, and resume from, a folder it names
+        (mlkit.TransformerClassifier(checkpoint_dir=str(tmp_path / "ckpt")), (),
+         r"TransformerClassifier with checkpoint_dir='/.* \(allowed: None\)"),
     ]
 
 

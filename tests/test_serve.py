@@ -52,6 +52,7 @@ def test_health_labels_metadata(client, jigsaw_sample):
     assert labels["labels"] == list(jigsaw_sample.label_names)
     assert labels["score_kind"] == "probability"
     assert set(labels["thresholds"]) == set(jigsaw_sample.label_names)
+    assert labels["threshold_units"] == "probability"
     meta = client.get("/metadata").json()
     assert meta["format"] == "mlkit-model" and meta["serializer"] == "safe"
     assert meta["training_data"]["n_rows"] == 267
@@ -173,3 +174,35 @@ def test_predictor_without_classes():
     del est.classes_
     with pytest.raises(ValueError, match="has no classes_; pass label_names"):
         Predictor(est)
+
+
+def test_labels_of_a_transformer_model_file_hold_its_thresholds(tmp_path, goemotions_slice,
+                                                                 monkeypatch):
+    """The tuner of a TransformerClassifier thresholds its logits (decision values); /labels
+    gives them, with their units, instead of null (issue 13)."""
+    pytest.importorskip("transformers")
+    from _neural_fixtures import minilm_dir
+
+    from mlkit.transformer import TransformerClassifier
+
+    minilm = minilm_dir()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    d = goemotions_slice
+    top = np.argsort(-d.Y_train.sum(axis=0))[:4]
+    names = [str(n) for n in np.asarray(d.label_names)[top]]
+    clf = TransformerClassifier(minilm, epochs=1, max_length=32, batch_size=16,
+                                random_state=0).fit(d.X_train[:48], d.Y_train[:48][:, top])
+    tuner = mlkit.ThresholdTuner(clf, cv="prefit").fit(d.X_train[48:96], d.Y_train[48:96][:, top])
+    path = tmp_path / "transformer.mlkit"
+    manifest = save_model(tuner, path, label_names=names)
+    with TestClient(create_app(path)) as c:
+        labels = c.get("/labels").json()
+    assert labels["labels"] == names and labels["score_kind"] == "probability"
+    stated = manifest["thresholds"]
+    if stated.get("probability"):  # the tuner knows their probability equivalents
+        assert labels["threshold_units"] == "probability"
+        expected = stated["probability"]
+    else:
+        assert labels["threshold_units"] == stated["units"] == "decision_function"
+        expected = stated["values"]
+    assert labels["thresholds"] == pytest.approx(dict(zip(names, expected, strict=True)))

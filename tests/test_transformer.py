@@ -1,7 +1,8 @@
 """TransformerClassifier fine-tuned on real GoEmotions rows with the local MiniLM model
 (tiny: a few hundred rows, short max_length, two epochs): the loss falls, held-out
 predictions beat a constant predictor, outputs and label names, clone, pickle and joblib,
-save_pretrained -> from_pretrained and transformers' own AutoModelForSequenceClassification,
+save_pretrained -> from_pretrained and transformers' own AutoModelForSequenceClassification
+(the default head; the mean-pooling head's folder needs mlkit and says so),
 warm start, early stopping, reproducibility, ThresholdTuner and make_classifier, clear
 errors, and the missing-extra error."""
 
@@ -67,7 +68,8 @@ def tiny(goemotions_slice):
 def test_loss_falls_and_beats_constant_predictor(fitted, data):
     _, _, X_test, Y_test, Y_train_ind, names = data
     assert fitted.n_epochs_ == 2 and len(fitted.loss_curve_) == 2
-    assert fitted.loss_curve_[1] < 0.8 * fitted.loss_curve_[0]
+    # (the linear probe starts the head near its best, so the loss starts low already)
+    assert fitted.loss_curve_[1] < 0.9 * fitted.loss_curve_[0]
     assert fitted.n_train_samples_ == N_TRAIN
     # classes_ are the label names present in the label lists, sorted
     present = sorted({n for n, k in zip(names, Y_train_ind.sum(axis=0), strict=True) if k})
@@ -135,11 +137,21 @@ def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
 
 @pytest.fixture(scope="module")
 def cls_fitted(model_dir, tiny):
-    """The architecture's own [CLS] head (a standard transformers checkpoint), tiny fit."""
+    """The default head: the architecture's own [CLS] head (a standard transformers
+    checkpoint), tiny fit."""
     from mlkit.transformer import TransformerClassifier
 
     X, Y = tiny
-    return TransformerClassifier(model_dir, pooling="cls", epochs=1, random_state=0,
+    return TransformerClassifier(model_dir, epochs=1, random_state=0, **FAST).fit(X, Y)
+
+
+@pytest.fixture(scope="module")
+def mean_fitted(model_dir, tiny):
+    """The mean-pooling head (mlkit's own), tiny fit."""
+    from mlkit.transformer import TransformerClassifier
+
+    X, Y = tiny
+    return TransformerClassifier(model_dir, pooling="mean", epochs=1, random_state=0,
                                  **FAST).fit(X, Y)
 
 
@@ -151,7 +163,7 @@ def test_save_pretrained_is_a_standard_checkpoint(cls_fitted, data, tmp_path):
 
     X = data[2][:40]
     fitted = cls_fitted
-    assert fitted.pooling_ == "cls"
+    assert fitted.pooling_ == "cls"  # the default ("auto") on a sentence-transformers model
     target = fitted.save_pretrained(tmp_path / "ckpt")
     assert (target / "config.json").is_file() and (target / "tokenizer_config.json").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
@@ -180,23 +192,28 @@ def test_save_pretrained_is_a_standard_checkpoint(cls_fitted, data, tmp_path):
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
 
 
-def test_save_pretrained_mean_pooling_round_trip(fitted, data, tmp_path):
+def test_save_pretrained_mean_pooling_round_trip(mean_fitted, data, tmp_path):
     import json
 
-    from mlkit.transformer import TransformerClassifier
+    from mlkit.transformer import TransformerClassifier, load_pretrained
 
     X = data[2][:40]
-    assert fitted.pooling_ == "mean"  # "auto" on a sentence-transformers model
-    target = fitted.save_pretrained(tmp_path / "ckpt")
+    fitted = mean_fitted
+    assert fitted.pooling_ == "mean"
+    # honest: the folder needs mlkit, and saving says so
+    with pytest.warns(UserWarning, match="load it with mlkit.transformer.load_pretrained"):
+        target = fitted.save_pretrained(tmp_path / "ckpt")
     cfg = json.loads((target / "config.json").read_text())
     assert cfg["problem_type"] == "multi_label_classification"
     assert cfg["mlkit_pooling"] == "mean" and (target / "mlkit_head.safetensors").is_file()
-    assert [cfg["id2label"][str(i)] for i in range(len(fitted.classes_))] == list(
-        fitted.classes_)
+    # labels without names (an indicator matrix): LABEL_<i> in the config, ids back in mlkit
+    assert [cfg["id2label"][str(i)] for i in range(6)] == [f"LABEL_{i}" for i in range(6)]
     # (same batch size, so the same batches and padding: bit-identical)
     loaded = TransformerClassifier.from_pretrained(target, verbose=False, batch_size=16)
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     assert list(loaded.classes_) == list(fitted.classes_) and loaded.pooling_ == "mean"
+    np.testing.assert_array_equal(load_pretrained(target, batch_size=16).predict_proba(X),
+                                  fitted.predict_proba(X))
 
 
 def test_from_pretrained_then_fine_tune_further(fitted, data, tmp_path):

@@ -85,7 +85,7 @@ class _Console:
 def _progress_bar(console, done, n_bytes, total, started):
     elapsed = time.perf_counter() - started
     rate = done / elapsed if elapsed > 0 else 0.0
-    if total:
+    if total and n_bytes is not None:  # readers that cannot count bytes pass None
         frac = min(n_bytes / total, 1.0)
         bar = "#" * int(frac * 30)
         console.status(f"[{bar:<30}] {frac:5.1%}  {done:,} rows  {rate:,.0f} rows/s")

@@ -1,21 +1,16 @@
-"""``mlkit evaluate``."""
-
-
+"""``mlkit evaluate``: a client of :func:`mlkit.evaluation.evaluate_model`."""
 
 import numpy as np
 
 from ._console import EXIT_OK, CLIError, _display, _shown, _write_json
-from ._options import _data_options, _decision_options, _trust_option
+from ._options import _count, _data_options, _decision_options, _trust_option
 from ._paths import _check_outputs
 from ._steps import (
     _check_decision,
     _describe_dataset,
     _load_model,
-    _predict_in_batches,
     _read_labelled,
     _rule_text,
-    _threshold_column,
-    _threshold_units,
 )
 
 
@@ -25,7 +20,7 @@ def add_parser(sub, common):
         "evaluate", parents=[common], help="evaluate a model on labelled data",
         description="Print the metrics table and the per-label report of MODEL on DATA, and "
                     "optionally write an HTML report.")
-    p.add_argument("model", metavar="MODEL", help="model file")
+    p.add_argument("model", metavar="MODEL", help="model file or checkpoint folder")
     p.add_argument("data", metavar="DATA", help="labelled data file, or '-' for stdin")
     _data_options(p, for_model=True)
     _decision_options(p)
@@ -35,12 +30,16 @@ def add_parser(sub, common):
     p.add_argument("--sort-by", default="f1",
                    choices=("f1", "support", "precision", "recall", "label"),
                    help="order of the per-label report (default: f1, worst first)")
+    p.add_argument("--worst", type=_count, default=10, metavar="N",
+                   help="show the N worst-predicted rows (most wrong labels first; default: "
+                        "10; 0: none); --json holds them too")
     _trust_option(p)
     p.set_defaults(func=run)
 
 
 def run(args, console):
-    from ..metrics import evaluate, format_metrics, per_label_report
+    from ..evaluation import evaluate_model
+    from ..metrics import format_metrics
 
     _check_outputs({"MODEL": args.model, "DATA": args.data},
                    {"--json": args.json_out, "--report": args.report})
@@ -57,51 +56,65 @@ def run(args, console):
     if training.get("fingerprint") and training["fingerprint"] == ds.fingerprint():
         console.warn("DATA is the model's training data: these metrics are optimistic.")
 
-    D, S, kind = _predict_in_batches(estimator, names, ds.texts, args, console)
-    thr = _threshold_column(manifest, args, len(names))
-    Y = ds.Y
-    if keep is not None:  # only the labels both the model and DATA have
-        names = [names[j] for j in keep]
-        Y, D, S = Y[:, keep], D[:, keep], S[:, keep]
-        thr = None if thr is None else thr[keep]
-    metrics = evaluate(Y, D, S, label_names=names)
-    report = per_label_report(Y, D, label_names=names, thresholds=thr, y_score=S)
+    result = evaluate_model(
+        estimator, ds.texts, ds.Y, label_names=names,
+        labels=None if keep is None else [names[j] for j in keep], n_worst=args.worst,
+        threshold=args.threshold, top_k=args.top_k, verbose=console.tty and not console.quiet)
+    names = result.label_names
+    units = _units_note(result)
     rule = _rule_text(args, manifest)
     print(f"Evaluation of {args.model} on {_display(ds.source)} ({len(ds):,} rows, "
           f"{len(names)} labels; {rule})")
-    print(format_metrics(metrics))
+    print(format_metrics(result.metrics))
     print()
     sort = None if args.sort_by == "label" else args.sort_by
     title = {"f1": "sorted by F1, worst first", "support": "sorted by support",
              "precision": "sorted by precision", "recall": "sorted by recall",
              "label": "in model order"}[args.sort_by]
-    print(f"Per-label report ({title}){_threshold_units(manifest, args)}:")
-    print(report.to_string(sort_by=sort), flush=True)
+    print(f"Per-label report ({title}){units}:")
+    print(result.report.to_string(sort_by=sort), flush=True)
+    worst = result.worst_to_string(n_worst=args.worst)
+    if worst:
+        print()
+        print(worst, flush=True)
 
     if args.json_out:
         _write_json(args.json_out, {"model": args.model, "data": ds.describe(), "rule": rule,
-                                    "metrics": metrics, "per_label": report.to_dict()})
+                                    "metrics": result.metrics,
+                                    "per_label": result.report.to_dict(),
+                                    "worst": result.worst})
         console.info(f"wrote {args.json_out}")
     if args.report:
-        from ..report import render_report
-
-        train_support = None
-        sup = training.get("label_support")
-        if isinstance(sup, dict) and all(n in sup for n in names):
-            train_support = [int(sup[n]) for n in names]
-        from .._atomic import atomic_write
-
-        with console.spinner("writing the HTML report"):
-            page = render_report(
-                ds.texts, Y, D, S, label_names=names, thresholds=thr,
-                threshold_note=f"Decisions: {rule}{_threshold_units(manifest, args)}.",
-                score_kind=kind or "probability", title="mlkit evaluation report",
-                model_name=str(args.model), data_name=f"{_display(ds.source)} ({len(ds):,} rows)",
-                train_support=train_support)
-            with atomic_write(args.report, "w", encoding="utf-8") as f:
-                f.write(page)
-        console.info(f"wrote {args.report}")
+        _write_report(args, console, ds, result, training, rule, units)
     return EXIT_OK
+
+
+def _units_note(result):
+    """How the report's threshold column is expressed, when not in probabilities."""
+    if result.thresholds is not None and result.threshold_units not in (None, "probability"):
+        return f" (thresholds in {result.threshold_units} units)"
+    return ""
+
+
+def _write_report(args, console, ds, result, training, rule, units):
+    from .._atomic import atomic_write
+    from ..report import render_report
+
+    names = result.label_names
+    train_support = None
+    sup = training.get("label_support")
+    if isinstance(sup, dict) and all(n in sup for n in names):
+        train_support = [int(sup[n]) for n in names]
+    with console.spinner("writing the HTML report"):
+        page = render_report(
+            ds.texts, result.Y_true, result.Y_pred, result.scores, label_names=names,
+            thresholds=result.thresholds, threshold_note=f"Decisions: {rule}{units}.",
+            score_kind=result.score_kind, title="mlkit evaluation report",
+            model_name=str(args.model), data_name=f"{_display(ds.source)} ({len(ds):,} rows)",
+            train_support=train_support)
+        with atomic_write(args.report, "w", encoding="utf-8") as f:
+            f.write(page)
+    console.info(f"wrote {args.report}")
 
 
 def _common_labels(ds, names, console):

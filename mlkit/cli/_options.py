@@ -29,6 +29,7 @@ def _number_type(convert, accept, expected):
 
 
 _positive_int = _number_type(int, lambda n: n >= 1, "a positive integer")
+_count = _number_type(int, lambda n: n >= 0, "an integer >= 0")
 _positive_seconds = _number_type(float, lambda n: 0 < n < float("inf"),
                                  "a positive number of seconds")
 _cv_folds = _number_type(int, lambda n: n >= 2, "an integer >= 2 (folds)")
@@ -38,6 +39,22 @@ _port = _number_type(int, lambda n: 0 <= n <= 65535, "a port number in 0..65535"
 _n_jobs = _number_type(int, lambda n: n != 0,
                        "a non-zero integer (1, 2, ...; -1 for all CPUs)")
 _seed = _number_type(int, lambda n: 0 <= n < 2**32, "an integer seed in 0..4294967295")
+_positive_number = _number_type(float, lambda n: 0 < n < float("inf"), "a positive number")
+
+
+def _freeze(value):
+    """``--freeze``: none, encoder, or a number of epochs >= 1 (then unfrozen)."""
+    if value in ("none", "encoder"):
+        return value
+    try:
+        epochs = int(value)
+    except (TypeError, ValueError):
+        epochs = 0
+    if epochs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected none, encoder, or a number of epochs >= 1 after which the encoder is "
+            f"unfrozen; got {value!r}")
+    return epochs
 
 
 def _encoding(value):
@@ -86,6 +103,30 @@ def _data_options(parser, *, for_model=False):
     _input_options(group)
 
 
+def _training_options(parser):
+    """The neural training options of ``mlkit train`` (None when not given)."""
+    group = parser.add_argument_group(
+        "neural training",
+        "For --model transformer (fine-tuning); --model embeddings takes --batch-size, "
+        "--max-length and --device (encoding). Default: the model's own values.")
+    group.add_argument("--epochs", type=_positive_int, metavar="N",
+                       help="passes over the training data (default: 3)")
+    group.add_argument("--max-length", type=_positive_int, metavar="N",
+                       help="most tokens per text; longer texts are truncated (default: 128)")
+    group.add_argument("--learning-rate", type=_positive_number, metavar="LR",
+                       help="peak learning rate of the encoder (default: 5e-05)")
+    group.add_argument("--batch-size", type=_positive_int, metavar="N",
+                       help="texts per training (or encoding) step (default: 32)")
+    group.add_argument("--device", metavar="DEVICE",
+                       help="auto (default: a GPU when torch sees one), cpu, cuda, cuda:1, mps")
+    group.add_argument("--freeze", type=_freeze, metavar="HOW",
+                       help="none (default: train everything), encoder (train the head only), "
+                            "or N: the encoder frozen for the first N epochs, then trained")
+    group.add_argument("--gradient-accumulation", type=_positive_int, metavar="N",
+                       help="one optimizer step every N batches: an effective batch of "
+                            "N x --batch-size texts (default: 1)")
+
+
 def _input_options(group):
     group.add_argument("--input-format", choices=("csv", "tsv", "jsonl", "parquet"),
                        help="format of DATA (default: from its extension, or sniffed)")
@@ -105,7 +146,12 @@ def _decision_options(parser):
                             "at most K above it)")
 
 def _trust_option(parser):
+    """The options about where MODEL may come from: --trust-pickle, --allow-download."""
     parser.add_argument(
         "--trust-pickle", action="store_true",
         help="allow model files stored with pickle. Loading a pickle RUNS CODE from the file: "
              "use only with files you made or trust")
+    parser.add_argument(
+        "--allow-download", action="store_true",
+        help="MODEL may be a Hugging Face hub name that is not in the local cache: download "
+             "it (without this, nothing is downloaded)")

@@ -63,3 +63,27 @@ def _check_outputs(inputs, outputs):
             if _same_file(given[a], given[b]):
                 raise CLIError(f"{a} {given[a]} and {b} {given[b]} are the same file; "
                                "give each output its own path.")
+
+
+def _check_output_dir(flag, path, data):
+    """Refuse an output directory (for one output file per input file) that cannot be used.
+
+    Parameters
+    ----------
+    flag : str
+        The option that names it (``"-o"``).
+    path : str
+        The directory; created by the command if missing (its parent must exist).
+    data : str
+        The glob, directory or file that is read, for the messages.
+    """
+    if _is_stream(path) or str(path) == "":
+        raise CLIError(f"{flag} is missing: predicting {data} writes one output file per input "
+                       f"file; give the directory that receives them with {flag} DIR.")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CLIError(f"{flag} {path} is a file; predicting {data} writes one output file per "
+                       f"input file into a directory: give a directory with {flag}.")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CLIError(f"{flag} {path}: its parent directory {parent!r} does not exist; create "
+                       "it first or choose another output directory.")

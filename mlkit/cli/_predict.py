@@ -1,16 +1,13 @@
 """``mlkit predict``."""
 
 import contextlib
-import json
 import os
 import sys
 import time
 
-import numpy as np
-
 from ._console import EXIT_OK, CLIError, _progress_bar
 from ._options import _decision_options, _input_options, _positive_int, _trust_option
-from ._paths import _check_outputs
+from ._paths import _check_output_dir, _check_outputs
 from ._steps import _check_decision, _load_model, _rule_text
 
 
@@ -20,8 +17,11 @@ def add_parser(sub, common):
         "predict", parents=[common], help="predict the labels of every row of a data file",
         description="Predict label names and probabilities for every row of DATA, reading and "
                     "writing in batches so that large files need little memory.")
-    p.add_argument("model", metavar="MODEL", help="model file")
-    p.add_argument("data", metavar="DATA", help="data file with a text column, or '-' for stdin")
+    p.add_argument("model", metavar="MODEL", help="model file or checkpoint folder")
+    p.add_argument("data", metavar="DATA",
+                   help="data file with a text column, '-' for stdin, or (one output file per "
+                        "input file, in the directory -o) a quoted glob such as "
+                        "'data/*.parquet'")
     group = p.add_argument_group("data options")
     group.add_argument("--text-col", metavar="COL",
                        help="column holding the texts (default: the model's training text "
@@ -35,71 +35,85 @@ def add_parser(sub, common):
     _decision_options(p)
     out = p.add_argument_group("output")
     out.add_argument("-o", "--output", default="-", metavar="OUT",
-                     help="output file (default: stdout)")
-    out.add_argument("--format", choices=("csv", "jsonl"), default=None,
+                     help="output file (default: stdout); for a glob or --engine "
+                          "dask/ray, the output directory (created if missing)")
+    out.add_argument("--format", choices=("csv", "jsonl", "parquet"), default=None,
                      help="output format (default: from OUT's extension, else csv)")
     out.add_argument("--label-sep", default=",", metavar="SEP",
                      help="separator of the label names in the CSV 'labels' column "
                           "(default: ',')")
     out.add_argument("--no-scores", action="store_true",
                      help="write only the predicted labels, not every label's score")
+    out.add_argument("--sparse", action="store_true",
+                     help="write only the predicted labels' scores (a 'scores' column aligned "
+                          "with 'labels'), not one column per label: for very large label "
+                          "sets")
     out.add_argument("--batch-size", type=_positive_int, default=2000, metavar="N",
                      help="rows per batch (default: 2000)")
     _trust_option(p)
+    _scale_options(p)
     p.set_defaults(func=run)
 
 
-def run(args, console):
-    from .._atomic import atomic_write
-    from ..inference import Predictor
-    from ..io import DataError, batch_texts, find_text_column, iter_batches, require_columns
+def _scale_options(p):
+    scale = p.add_argument_group(
+        "many files, clusters",
+        "With a glob as DATA (or --engine dask/ray), each input file is "
+        "predicted into its own output file in the directory -o (same base name), written "
+        "atomically; a re-run skips the files whose output is newer than the input and "
+        "the model. See docs/scale.md.")
+    scale.add_argument("--engine", choices=("local", "dask", "ray"), default="local",
+                       help="where the files are predicted: this process (default), one "
+                            "Dask task or one Ray task per file (pip install "
+                            "\"mlkit[dask]\" / \"mlkit[ray]\")")
+    scale.add_argument("--address", metavar="ADDR",
+                       help="the Dask scheduler (tcp://host:8786) or Ray cluster (auto, "
+                            "ray://host:10001); default: start a local cluster for the run")
+    scale.add_argument("--workers", type=_positive_int, default=2, metavar="N",
+                       help="worker processes of the local cluster started without "
+                            "--address (default: 2)")
+    scale.add_argument("--gpus-per-worker", type=float, default=None, metavar="G",
+                       help="Ray: GPUs each file's task needs (embedding and transformer "
+                            "models then run on the GPU)")
+    scale.add_argument("--redo", action="store_true",
+                       help="predict every file again, even those whose output is up to date")
 
-    fmt = args.format
-    if fmt is None:
-        ext = os.path.splitext(args.output)[1].lower() if args.output != "-" else ""
-        fmt = "jsonl" if ext in (".jsonl", ".ndjson", ".json") else "csv"
+
+def run(args, console):
+    if _many_parts(args):
+        return _run_parts(args, console)
+    from .._atomic import atomic_write
+    from ..batch import write_predictions
+    from ..inference import Predictor
+    from ..io import DataError
+
+    fmt = _output_format(args, args.output)
     _check_outputs({"MODEL": args.model, "DATA": args.data}, {"-o": args.output})
-    if args.label_sep == "":
-        raise CLIError("--label-sep is empty: the label names would run together; give a "
-                       "separator such as ',' or '|'.")
+    if fmt == "parquet" and args.output == "-":
+        raise CLIError("--format parquet is binary and cannot go to stdout; give the output "
+                       "file with -o.")
+    _check_output_options(args)
     estimator, manifest = _load_model(args.model, args, console)
     _check_decision(args, estimator)
     predictor = Predictor(estimator, manifest.get("label_names"))
-    names = predictor.label_names
-    training = manifest.get("training_data") or {}
-    keep = [c.strip() for c in (args.keep_cols or "").split(",") if c.strip()]
-
-    batches = iter_batches(args.data, batch_size=args.batch_size, format=args.input_format,
-                           encoding=args.encoding, header=not args.no_header,
-                           progress=lambda d, b, t: _progress_bar(console, d, b, t, started))
+    options = _options(args, manifest, fmt)
     started = time.perf_counter()
-    n_rows = 0
-    n_labels_set = 0
 
-    def write_all(f):
-        nonlocal n_rows, n_labels_set
-        writer = None
-        for batch in batches:
-            if writer is None:
-                text_col = _predict_text_col(args, batch, training, find_text_column)
-                id_col = _predict_id_col(args, batch)
-                require_columns(batch.columns, keep, param="keep_cols", source=args.data)
-                writer = _RowWriter(f, fmt, names, keep, id_col, args)
-            texts = batch_texts(batch, text_col, args.data)
-            D, S = predictor.predict(texts, threshold=args.threshold, top_k=args.top_k)
-            ids = (batch[id_col].tolist() if id_col else
-                   [int(i) + 1 for i in batch.index])
-            extra = {c: batch[c].tolist() for c in keep}
-            n_labels_set += writer.write(ids, extra, D, S)
-            n_rows += len(texts)
-            f.flush()
+    def progress(done, n_bytes, total):
+        # Parquet batches report rows, not bytes (n_bytes None): no fraction then
+        _progress_bar(console, done, n_bytes, total if n_bytes is not None else None, started)
 
     try:
         if args.output == "-":
-            write_all(sys.stdout)
+            n_rows, n_set = write_predictions(predictor, args.data, sys.stdout,
+                                              progress=progress, **options)
         else:
-            with atomic_write(args.output, "w", encoding="utf-8", newline="") as f:
-                write_all(f)
+            binary = fmt == "parquet"
+            with atomic_write(args.output, "wb" if binary else "w",
+                              encoding=None if binary else "utf-8",
+                              newline=None if binary else "") as f:
+                n_rows, n_set = write_predictions(predictor, args.data, f, progress=progress,
+                                                  **options)
     except BrokenPipeError:
         # the reader (e.g. `head`) stopped reading: not an error
         with contextlib.suppress(OSError):
@@ -116,72 +130,107 @@ def run(args, console):
     elapsed = time.perf_counter() - started
     where = "stdout" if args.output == "-" else args.output
     console.info(f"predicted {n_rows:,} rows in {elapsed:.1f} s ({_rule_text(args, manifest)}; "
-                 f"{n_labels_set / max(n_rows, 1):.2f} labels per row) -> {where}")
+                 f"{n_set / max(n_rows, 1):.2f} labels per row) -> {where}")
     return EXIT_OK
 
-class _RowWriter:
-    """Writes predicted rows as JSON Lines or CSV: the row id, kept columns, the labels
-    (best-scored first) and, unless --no-scores, every label's score (6 decimals)."""
 
-    def __init__(self, f, fmt, names, keep, id_col, args):
-        import csv
-
-        self.f, self.fmt, self.names, self.keep = f, fmt, names, keep
-        self.id_name = id_col or "row"
-        self.scores = not args.no_scores
-        self.label_sep = args.label_sep
-        self.csv = None
-        if fmt != "jsonl":
-            self.csv = csv.writer(f, lineterminator="\n")
-            header = [self.id_name, *keep, "labels"]
-            if self.scores:
-                header += [f"score_{n}" for n in names]
-            self.csv.writerow(header)
-
-    def write(self, ids, extra, D, S):
-        """Write one batch; return the number of labels set in it."""
-        from ..inference import ranked_labels
-
-        n_set = 0
-        for r in range(len(ids)):
-            labels = [self.names[j] for j in ranked_labels(D[r], S[r])]
-            n_set += len(labels)
-            if self.csv is None:
-                record = {self.id_name: _plain(ids[r])}
-                record.update({c: _plain(extra[c][r]) for c in self.keep})
-                record["labels"] = labels
-                if self.scores:
-                    record["scores"] = {n: round(float(v), 6)
-                                        for n, v in zip(self.names, S[r], strict=True)}
-                self.f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            else:
-                row = [ids[r], *(extra[c][r] for c in self.keep), self.label_sep.join(labels)]
-                if self.scores:
-                    row += [f"{float(v):.6f}" for v in S[r]]
-                self.csv.writerow(row)
-        return n_set
+def _output_format(args, output):
+    if args.format is not None:
+        return args.format
+    ext = os.path.splitext(output)[1].lower() if output != "-" else ""
+    if ext in (".parquet", ".pq"):
+        return "parquet"
+    return "jsonl" if ext in (".jsonl", ".ndjson", ".json") else "csv"
 
 
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _check_output_options(args):
+    """Contradictory or empty output options, refused before the model is loaded."""
+    if args.label_sep == "":
+        raise CLIError("--label-sep is empty: the label names would run together; give a "
+                       "separator such as ',' or '|'.")
+    if args.sparse and args.no_scores:
+        raise CLIError("--sparse and --no-scores contradict each other: --sparse writes the "
+                       "predicted labels' scores, --no-scores none; give one.")
 
-def _predict_text_col(args, batch, training, find_text_column):
-    if args.text_col is not None:
-        return find_text_column(batch, args.text_col, source=args.data)
-    col = training.get("text_col")
-    if col and col in batch.columns:
-        return col
-    return find_text_column(batch, None, source=args.data)
 
-def _predict_id_col(args, batch):
-    if args.id_col:
-        from ..io import require_columns
+def _options(args, manifest, fmt):
+    """The options of mlkit.batch from the command line's."""
+    training = manifest.get("training_data") or {}
+    return {
+        "text_col": args.text_col, "default_text_col": training.get("text_col"),
+        "id_col": args.id_col,
+        "keep_cols": [c.strip() for c in (args.keep_cols or "").split(",") if c.strip()],
+        "threshold": args.threshold, "top_k": args.top_k,
+        "scores": "none" if args.no_scores else "predicted" if args.sparse else "all",
+        "label_sep": args.label_sep, "batch_size": args.batch_size, "format": fmt,
+        "input_format": args.input_format, "encoding": args.encoding,
+        "header": not args.no_header, "trusted": bool(args.trust_pickle),
+    }
 
-        require_columns(batch.columns, args.id_col, param="id_col", source=args.data)
-        return args.id_col
-    for c in batch.columns:
-        if str(c).lower() == "id":
-            return c
-    return None
+
+def _many_parts(args):
+    """Whether DATA is predicted part by part into the directory -o."""
+    data = args.data
+    if args.engine != "local":
+        return True
+    if data == "-" or os.path.exists(data):
+        # a directory is refused as a data file (its files are predicted with a glob,
+        # 'dir/*.parquet', or with --engine dask/ray)
+        return False
+    return any(c in data for c in "*?[")
+
+
+def _run_parts(args, console):
+    from .. import batch
+    from ..persistence import read_metadata
+
+    if args.data == "-":
+        raise CLIError(f"--engine {args.engine} reads files, not stdin; give a file, a glob "
+                       "or a directory as DATA.")
+    _check_output_dir("-o", args.output, args.data)
+    _check_output_options(args)
+    fmt = args.format or "csv"
+    if args.threshold is not None or args.top_k is not None or args.engine == "local":
+        # the driver loads the model only when it needs it (the workers load their own);
+        # through the per-process cache, which the local engine then reuses
+        with console.spinner(f"loading {args.model}"):
+            predictor, manifest = batch.load_predictor(args.model,
+                                                       trusted=bool(args.trust_pickle))
+        _check_decision(args, predictor.estimator)
+    else:
+        manifest = read_metadata(args.model)
+    options = _options(args, manifest, fmt)
+    counts = {"done": 0, "skipped": 0, "failed": 0, "rows": 0, "labels": 0}
+    started = time.perf_counter()
+
+    def on_part(result):
+        counts[result.status] += 1
+        counts["rows"] += result.n_rows
+        counts["labels"] += result.n_labels_set
+        if result.status == "failed":
+            console.warn(f"{result.source}: {_part_error(result)}")
+        n = counts["done"] + counts["skipped"] + counts["failed"]
+        console.status(f"{n:,} files ({counts['skipped']:,} skipped, already done)  "
+                       f"{counts['rows']:,} rows")
+
+    try:
+        batch.predict(args.model, args.data, output_dir=args.output, engine=args.engine,
+                      address=args.address, n_workers=args.workers, redo=args.redo,
+                      num_gpus=args.gpus_per_worker, on_part=on_part, **options)
+    finally:
+        console.clear()
+    elapsed = time.perf_counter() - started
+    skipped = (f"; {counts['skipped']:,} skipped: their output is up to date (--redo to "
+               "predict them again)") if counts["skipped"] else ""
+    console.info(f"predicted {counts['rows']:,} rows of {counts['done']:,} files in "
+                 f"{elapsed:.1f} s with engine {args.engine} ({_rule_text(args, manifest)}; "
+                 f"{counts['labels'] / max(counts['rows'], 1):.2f} labels per row) -> "
+                 f"{args.output}{skipped}")
+    return EXIT_OK
+
+
+def _part_error(result):
+    from ..io import DataError
+    from ._console import _PARAM_FLAGS
+
+    return DataError(result.error, params=result.error_params).message_with(_PARAM_FLAGS)

@@ -14,7 +14,7 @@ def add_parser(sub, common):
         description="Serve MODEL with FastAPI under uvicorn: POST /predict "
                     "{\"texts\": [...], \"threshold\"?: P, \"top_k\"?: K}; GET /health, "
                     "/labels, /metadata. Stop with Ctrl-C.")
-    p.add_argument("model", metavar="MODEL", help="model file")
+    p.add_argument("model", metavar="MODEL", help="model file or checkpoint folder")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only; set "
                         "MLKIT_API_KEY to require a key)")
@@ -56,16 +56,19 @@ def run(args, console):
         from ..persistence import UntrustedModelError, read_metadata
 
         # each worker loads the model itself: check what can be checked here first
-        manifest = read_metadata(args.model)
+        manifest = read_metadata(args.model) if os.path.isfile(args.model) else {}
         if manifest.get("serializer") == "pickle" and not args.trust_pickle:
             raise UntrustedModelError(
                 f"{args.model!r} stores its estimator with pickle, and loading a pickle runs "
                 "code from the file. Pass --trust-pickle if you made it or trust its source.")
         os.environ.update({
-            "MLKIT_MODEL": os.path.abspath(args.model),
+            # a hub name stays a name
+            "MLKIT_MODEL": (os.path.abspath(args.model) if os.path.exists(args.model)
+                            else args.model),
             "MLKIT_MAX_BATCH": str(args.max_batch),
             "MLKIT_MAX_TEXT_LENGTH": str(args.max_text_length),
             "MLKIT_TRUST_PICKLE": "1" if args.trust_pickle else "0",
+            "MLKIT_ALLOW_DOWNLOAD": "1" if args.allow_download else "0",
             "MLKIT_BODY_TIMEOUT": str(args.body_timeout),
             "MLKIT_REQUEST_TIMEOUT": str(args.request_timeout),
         })
@@ -81,7 +84,7 @@ def run(args, console):
                          max_text_length=args.max_text_length,
                          max_concurrency=args.max_concurrency, trusted=args.trust_pickle,
                          body_timeout=args.body_timeout, request_timeout=args.request_timeout,
-                         api_key=api_key)
+                         api_key=api_key, allow_download=args.allow_download)
     for w in caught:
         if w.category.__name__ == "ModelVersionWarning":
             console.warn(str(w.message))

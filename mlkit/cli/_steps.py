@@ -1,12 +1,9 @@
-"""Steps shared by several commands: reading labelled data, making and loading models,
-predicting in batches."""
+"""Steps shared by several commands: reading labelled data, making and loading models
+(model files and checkpoint folders), the decision rule in words."""
 
-import time
 import warnings
 
-import numpy as np
-
-from ._console import CLIError, _accepts, _display, _progress_bar
+from ._console import CLIError, _accepts, _display
 
 
 def _read_labelled(args, console, *, label_names=None, defaults=None, unknown_labels="error"):
@@ -68,8 +65,9 @@ def _load_model(path, args, console):
 
     with console.spinner(f"loading {path}"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ModelVersionWarning)
-        estimator, manifest = load_model(path, trusted=bool(getattr(args, "trust_pickle", False)),
-                                         with_metadata=True)
+        estimator, manifest = load_model(
+            path, trusted=bool(getattr(args, "trust_pickle", False)), with_metadata=True,
+            allow_download=bool(getattr(args, "allow_download", False)))
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return estimator, manifest
@@ -86,23 +84,6 @@ def _frame_or_matrix(Y, names):
             return indicator_to_labels(Y, names)
     return Y
 
-def _predict_in_batches(estimator, names, texts, args, console, batch_size=2000):
-    """Decisions, scores and score kind for ``texts``, with a progress bar on a terminal."""
-    from ..inference import Predictor
-
-    predictor = Predictor(estimator, names)
-    D, S = [], []
-    started = time.perf_counter()
-    for start in range(0, len(texts), batch_size):
-        d, s = predictor.predict(texts[start:start + batch_size], threshold=args.threshold,
-                                 top_k=args.top_k)
-        D.append(d)
-        S.append(s)
-        done = min(start + batch_size, len(texts))
-        _progress_bar(console, done, done, len(texts), started)
-    console.clear()
-    return np.vstack(D), np.vstack(S), predictor.score_kind
-
 def _check_decision(args, estimator):
     from ..base import has_method
 
@@ -110,25 +91,6 @@ def _check_decision(args, estimator):
             estimator, "predict_proba"):
         raise CLIError("--threshold and --top-k need a model with probabilities (predict_proba); "
                        "this model has none.")
-
-def _threshold_column(manifest, args, n_labels):
-    """Per-label thresholds shown in reports, in probability units when known."""
-    if args.threshold is not None:
-        return np.full(n_labels, float(args.threshold))
-    if args.top_k is not None:
-        return None
-    info = manifest.get("thresholds") or {}
-    values = info.get("probability") or info.get("values")
-    if values is None or len(values) != n_labels:
-        return None
-    return np.asarray(values, dtype=float)
-
-def _threshold_units(manifest, args):
-    """How the report's threshold column is expressed, when not in probabilities."""
-    info = manifest.get("thresholds") or {}
-    if args.threshold is None and args.top_k is None and info and not info.get("probability"):
-        return f" (thresholds in {info.get('units', 'score')} units)"
-    return ""
 
 def _rule_text(args, manifest):
     if args.threshold is not None and args.top_k is not None:

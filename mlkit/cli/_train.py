@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ._console import EXIT_OK, CLIError, _display, _fmt_size, _shown
-from ._options import _cv_folds, _data_options, _fraction, _n_jobs, _seed
+from ._options import _cv_folds, _data_options, _fraction, _n_jobs, _seed, _training_options
 from ._paths import _check_outputs
 from ._steps import _describe_dataset, _frame_or_matrix, _make_model, _read_labelled
 
@@ -16,13 +16,16 @@ def add_parser(sub, common):
     """The ``mlkit train`` sub-command."""
     p = sub.add_parser(
         "train", parents=[common], help="train a model on a labelled data file",
-        description="Train a model on DATA and save it to one model file (-o). The Jigsaw "
+        description="Train a model on DATA and save it to one model file (-o), or (--model "
+                    "transformer) to a Hugging Face checkpoint folder (-o DIR/). The Jigsaw "
                     "layout (a text column and one 0/1 column per label) needs no option; a "
                     "column of label names needs --labels-col.")
     p.add_argument("data", metavar="DATA", help="training data file, or '-' for stdin")
     _data_options(p)
     p.add_argument("-o", "--output", required=True, metavar="MODEL",
-                   help="model file to write (e.g. model.mlkit)")
+                   help="model file to write (e.g. model.mlkit); with --model transformer, a "
+                        "path ending in '/' or an existing checkpoint folder writes a "
+                        "checkpoint folder instead (mlkit.transformer.save_pretrained)")
     p.add_argument("--model", default="tfidf", metavar="KIND",
                    help="kind of model, as mlkit.make_classifier(KIND): tfidf (default), "
                         "embeddings, transformer")
@@ -42,6 +45,7 @@ def add_parser(sub, common):
                    help="how the estimator is stored: safe, mlkit's safe format (the default "
                         "when possible), skops (needs skops) or pickle (loading it runs code; "
                         "needs --trust-pickle)")
+    _training_options(p)
     p.set_defaults(func=run)
 
 
@@ -52,7 +56,10 @@ def _oof_metrics(estimator, Y, names):
 
     tuner = find_threshold_tuner(estimator)
     oof = getattr(tuner, "oof_scores_", None)
-    if oof is None or oof.shape != Y.shape:
+    rows = getattr(tuner, "oof_rows_", None)  # the held-out rows of a cv=0.2 split
+    if oof is not None and rows is not None and oof.shape != Y.shape:
+        Y = Y[np.asarray(rows)]
+    if oof is None or oof.shape != Y.shape or not len(Y):
         return None
     D = tuner.decide(oof)
     S = tuner.calibrate(oof) if tuner.proba_thresholds_ is not None else oof
@@ -66,10 +73,15 @@ def run(args, console):
     inputs = {"DATA": args.data}
     if args.base_model and os.path.exists(args.base_model):
         inputs["--base-model"] = args.base_model
-    _check_outputs(inputs, {"-o": args.output})
+    folder = _is_folder_output(args)
+    if folder:
+        _check_folder_output(args, inputs)
+    else:
+        _check_outputs(inputs, {"-o": args.output})
     # the model first: an unknown kind or a bad option fails before reading the data
     model = _make_model(args.model, args.base_model, random_state=args.random_state,
                         n_jobs=args.n_jobs, console=console)
+    _apply_training_options(model, args)
     tuner = find_threshold_tuner(model)
     if args.cv is not None:
         if tuner is None:
@@ -102,17 +114,138 @@ def run(args, console):
     metrics["fit_time_s"] = round(fit_time, 3)
     metrics["train_rows"] = int(len(texts_tr))
 
+    _print_history(model, metrics)
     tables = {k: metrics[k] for k in ("out_of_fold", "holdout") if k in metrics}
     if tables:
-        if "out_of_fold" in tables:
+        if "out_of_fold" in tables and isinstance(folds, float):
+            console.info(f"out_of_fold: the {folds:.0%} validation split, unseen in training "
+                         "(the thresholds were tuned on it, so slightly optimistic)")
+        elif "out_of_fold" in tables:
             console.info("out_of_fold: scores of rows unseen by the fold model that scored them "
                          "(the thresholds were tuned on them, so slightly optimistic)")
         if "holdout" in tables:
             console.info(f"holdout: {metrics['holdout_rows']:,} held-out rows")
         print(format_metrics(tables), flush=True)
 
-    _save(model, args, console, ds, metrics)
+    if folder:
+        _save_folder(model, args, console)
+    else:
+        _save(model, args, console, ds, metrics)
     return EXIT_OK
+
+
+# flag attribute, flag, estimator parameter
+_TRAINING_FLAGS = (
+    ("epochs", "--epochs", "epochs"),
+    ("max_length", "--max-length", "max_length"),
+    ("learning_rate", "--learning-rate", "learning_rate"),
+    ("batch_size", "--batch-size", "batch_size"),
+    ("device", "--device", "device"),
+    ("freeze", "--freeze", "freeze"),
+    ("gradient_accumulation", "--gradient-accumulation", "gradient_accumulation_steps"),
+)
+
+
+def _neural_parts(model):
+    """The torch-backed parts of an unfitted model (TransformerClassifier, featurizer)."""
+    from ..features import SentenceEmbeddingFeaturizer
+    from ..transformer import TransformerClassifier
+
+    parts, todo = [], [model]
+    while todo:
+        est = todo.pop()
+        if isinstance(est, (TransformerClassifier, SentenceEmbeddingFeaturizer)):
+            parts.append(est)
+            continue
+        todo += [step for _, step in getattr(est, "steps", None) or []]
+        if getattr(est, "estimator", None) is not None:
+            todo.append(est.estimator)
+    return parts
+
+
+def _apply_training_options(model, args):
+    """Set the neural training flags on the model's torch-backed part, or refuse them."""
+    given = [(flag, param, getattr(args, attr)) for attr, flag, param in _TRAINING_FLAGS
+             if getattr(args, attr, None) is not None]
+    if not given:
+        return
+    parts = _neural_parts(model)
+    for flag, param, value in given:
+        owners = [p for p in parts if param in p.get_params(deep=False)]
+        if not owners and not parts:
+            raise CLIError(
+                f"{flag} does not apply to --model {args.model}, which has no neural network; "
+                "it applies to --model transformer (and --batch-size, --max-length, --device "
+                "to --model embeddings).")
+        if not owners:
+            raise CLIError(
+                f"{flag} does not apply to --model {args.model}: its "
+                f"{type(parts[0]).__name__} takes no {param} (an embeddings model's encoder "
+                "is not trained); it applies to --model transformer.")
+        for part in owners:
+            part.set_params(**{param: value})
+    if args.device is not None:
+        from .._torch import resolve_device
+
+        try:
+            resolve_device(args.device, purpose="--device")
+        except (ValueError, TypeError) as exc:
+            raise CLIError(str(exc)) from None  # names --device: the purpose above
+
+
+def _print_history(model, metrics):
+    """The per-epoch history of a fine-tuned transformer (``history_``), as a table."""
+    from ..metrics import format_metrics
+
+    todo, history = [model], None
+    while todo and history is None:
+        est = todo.pop()
+        history = getattr(est, "history_", None)
+        todo += [step for _, step in getattr(est, "steps", None) or []]
+        todo += [getattr(est, a) for a in ("estimator_", "estimator")
+                 if getattr(est, a, None) is not None]
+    if not history:
+        return
+    table = {f"epoch {h.get('epoch', i + 1)}": {k: v for k, v in h.items() if k != "epoch"}
+             for i, h in enumerate(history) if isinstance(h, dict)}
+    metrics["history"] = list(history)
+    print("Per-epoch history:")
+    print(format_metrics(table), flush=True)
+
+
+def _is_folder_output(args):
+    """Whether -o names a checkpoint folder: a path ending in /, or (--model transformer)
+    an existing directory. Other kinds given an existing directory get the usual
+    "is a directory" refusal of _check_outputs."""
+    out = str(args.output)
+    return out != "-" and (out.endswith(("/", os.sep))
+                           or (args.model == "transformer" and os.path.isdir(out)))
+
+
+def _check_folder_output(args, inputs):
+    if args.model != "transformer":
+        raise CLIError(f"-o {args.output} is a folder: a checkpoint folder holds a fine-tuned "
+                       f"transformer (--model transformer); for --model {args.model} give a "
+                       "model file, e.g. -o model.mlkit.")
+    parent = os.path.dirname(os.path.abspath(str(args.output).rstrip("/" + os.sep)))
+    if not os.path.isdir(parent):
+        raise CLIError(f"-o {args.output}: the directory {parent!r} does not exist; create it "
+                       "first or choose another output path.")
+    target = os.path.realpath(args.output)
+    for name, source in inputs.items():
+        if source != "-" and (os.path.realpath(source) == target
+                              or os.path.realpath(source).startswith(target + os.sep)):
+            raise CLIError(f"-o {args.output} holds the input {name}; choose another output "
+                           "folder.")
+
+
+def _save_folder(model, args, console):
+    from ..transformer import save_pretrained
+
+    with console.spinner(f"saving {args.output}"):
+        path = save_pretrained(model, args.output)
+    console.info(f"saved the checkpoint folder {path} (load it with mlkit.load_model or any "
+                 "Hugging Face tool)")
 
 
 def _read_training_data(args, console):

@@ -19,10 +19,15 @@ search over the downstream classifier encodes each distinct text once.
   or a later session, that uses the same directory and model reads them back
   instead of encoding. Delete the directory to clear it.
 
-The cache stores the encoder's raw output; ``normalize`` is applied when
-features are returned, so normalized and raw features share the entries.
-Features of several layers (``layers=``) are a different output of the same
-encoder: their namespace also names the layers.
+The cache stores the encoder's raw float output; ``normalize`` and
+``precision`` are applied when features are returned, so featurizers that
+differ only in them share the entries. Features of several layers
+(``layers=``), a prompt and ``truncate_dim`` change the encoder's output:
+the namespace also names them.
+
+Encoding goes through ``SentenceTransformer.encode`` (prompts, truncation,
+the multi-process pool); the ``layers=`` features through ``encode`` on a view
+of the model whose last module mean-pools the chosen layers.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ _WHO = "SentenceEmbeddingFeaturizer"
 # so that an interrupted encode of a large corpus keeps what it has done
 _FLUSH_EVERY = 4096
 _MAX_LOADED_ENCODERS = 2
+# the ``precision`` values of SentenceTransformer.encode
+_PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")
 
 _LOCK = threading.RLock()
 
@@ -78,8 +85,12 @@ logger = logging.getLogger(__name__)
 # Loaded encoders (process level, shared by clones)
 # --------------------------------------------------------------------------
 
-# (model, device, local_files_only, max_length) -> (SentenceTransformer, fingerprint)
+# (model, device, local_files_only, max_length, hidden_states) -> (SentenceTransformer,
+# fingerprint)
 _ENCODERS = collections.OrderedDict()
+# (id of a hidden-states encoder, layers) -> (that encoder, its layer-features view); the
+# views of an encoder are dropped with it
+_VIEWS = collections.OrderedDict()
 
 
 def _model_key(model):
@@ -118,9 +129,15 @@ def _fingerprint(st_model):
     return h.hexdigest()
 
 
-def _load_encoder(model, device, local_files_only, max_length):
-    """The SentenceTransformer for these settings and its fingerprint, loaded once per process."""
-    key = (_model_key(model), device, bool(local_files_only), max_length)
+def _load_encoder(model, device, local_files_only, max_length, hidden_states=False):
+    """The SentenceTransformer for these settings and its fingerprint, loaded once per process.
+
+    ``hidden_states=True`` loads a copy whose transformer also returns every layer's
+    token states (``output_hidden_states``), for the ``layers=`` features; it is kept
+    apart so that the plain encoder, which users may reach through ``encoder_``, is
+    never modified.
+    """
+    key = (_model_key(model), device, bool(local_files_only), max_length, bool(hidden_states))
     with _LOCK:
         if key in _ENCODERS:
             _ENCODERS.move_to_end(key)
@@ -134,8 +151,9 @@ def _load_encoder(model, device, local_files_only, max_length):
     name = str(path) if path.is_dir() else os.fspath(model)
     try:
         with quiet_hf_loading():
-            encoder = st.SentenceTransformer(name, device=device,
-                                             local_files_only=bool(local_files_only))
+            encoder = st.SentenceTransformer(
+                name, device=device, local_files_only=bool(local_files_only),
+                config_kwargs={"output_hidden_states": True} if hidden_states else None)
     except (OSError, ValueError) as exc:
         raise model_not_found_error(model, local_files_only, _WHO, exc) from exc
     if max_length is not None:
@@ -147,7 +165,9 @@ def _load_encoder(model, device, local_files_only, max_length):
     with _LOCK:
         _ENCODERS[key] = entry
         while len(_ENCODERS) > _MAX_LOADED_ENCODERS:
-            _ENCODERS.popitem(last=False)
+            _, (dropped, _) = _ENCODERS.popitem(last=False)
+            for view_key in [k for k, (enc, _) in _VIEWS.items() if enc is dropped]:
+                del _VIEWS[view_key]  # a view holds its encoder's weights
     return entry
 
 
@@ -278,6 +298,7 @@ def clear_embedding_cache(*, encoders: bool = True) -> None:
         _STORES.clear()
         if encoders:
             _ENCODERS.clear()
+            _VIEWS.clear()
 
 
 # --------------------------------------------------------------------------
@@ -348,16 +369,73 @@ def _resolve_layers(layers, n_states):
     return tuple(resolved)
 
 
-def _pooled_hidden_states(encoder, features, layers):
-    """Token states of ``layers`` averaged over each text's tokens, concatenated."""
+def _layer_pooling_class():
+    """The module that mean-pools several layers' token states (``layers=``).
+
+    It subclasses ``torch.nn.Module``, so it is built on first use (importing this
+    file must not import torch).
+    """
+    cls = globals().get("_LayerMeanPooling")
+    if cls is not None:
+        return cls
     torch = import_optional("torch", extra=_EXTRA, purpose=_WHO)
+    import_optional("sentence_transformers", extra=_EXTRA, purpose=_WHO)
+    try:  # sentence-transformers >= 5.4 (``models`` is a deprecated alias there)
+        from sentence_transformers.sentence_transformer.modules import Pooling
+    except ImportError:  # pragma: no cover - older sentence-transformers
+        from sentence_transformers.models import Pooling
+
+    class _LayerMeanPooling(torch.nn.Module):
+        # the hidden states of ``layers``, each mean-pooled over the text's tokens by
+        # sentence-transformers' own Pooling (attention mask; prompt tokens left out
+        # when the model's pooling leaves them out), concatenated into the
+        # "sentence_embedding" output that SentenceTransformer.encode returns
+        def __init__(self, dim, layers, include_prompt):
+            super().__init__()
+            self.layers = tuple(int(i) for i in layers)
+            self.pooling = Pooling(dim, pooling_mode="mean", include_prompt=include_prompt)
+
+        def forward(self, features):
+            states = features["all_layer_embeddings"]
+            blocks = []
+            for i in self.layers:
+                layer = {k: v for k, v in features.items()
+                         if k not in ("sentence_embedding", "all_layer_embeddings")}
+                layer["token_embeddings"] = states[i]
+                blocks.append(self.pooling(layer)["sentence_embedding"])
+            features["sentence_embedding"] = torch.cat(blocks, dim=1)
+            return features
+
+    _LayerMeanPooling.__module__ = __name__
+    _LayerMeanPooling.__qualname__ = _LayerMeanPooling.__name__
+    globals()["_LayerMeanPooling"] = _LayerMeanPooling
+    return _LayerMeanPooling
+
+
+def _layer_view(encoder, layers):
+    """A SentenceTransformer whose ``encode`` returns the ``layers`` features.
+
+    It shares ``encoder``'s first module (the transformer, loaded with
+    ``output_hidden_states``) and replaces the modules after it (pooling, dense,
+    normalize) by the layer pooling; built once per encoder and layers.
+    """
+    key = (id(encoder), tuple(layers))
+    with _LOCK:
+        entry = _VIEWS.get(key)
+        if entry is not None and entry[0] is encoder:
+            return entry[1]
+    st = import_optional("sentence_transformers", extra=_EXTRA, purpose=_WHO)
     hf_model = _hidden_state_model(encoder)
-    inputs = {k: features[k] for k in ("input_ids", "attention_mask", "token_type_ids")
-              if k in features}
-    states = hf_model(**inputs, output_hidden_states=True, return_dict=True).hidden_states
-    mask = features["attention_mask"].unsqueeze(-1).to(states[0].dtype)
-    count = mask.sum(dim=1).clamp(min=1)
-    return torch.cat([(states[i] * mask).sum(dim=1) / count for i in layers], dim=1)
+    pooling = next((m for m in encoder if hasattr(m, "include_prompt")), None)
+    head = _layer_pooling_class()(int(hf_model.config.hidden_size), layers,
+                                  bool(getattr(pooling, "include_prompt", True)))
+    view = st.SentenceTransformer(modules=[encoder[0], head], device=str(encoder.device))
+    view.eval()
+    with _LOCK:
+        _VIEWS[key] = (encoder, view)
+        while len(_VIEWS) > 8:  # (a grid search over layers= makes one per value)
+            _VIEWS.popitem(last=False)
+    return view
 
 
 # --------------------------------------------------------------------------
@@ -372,10 +450,13 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     Wraps a `sentence-transformers <https://www.sbert.net>`_ model: a Hugging
     Face hub name (taken from the local Hugging Face cache; mlkit never
     downloads unless ``local_files_only=False``) or a local model directory.
-    Texts are encoded in batches sorted by token length (little padding), and
-    every embedding is cached by the text's content and the encoder's identity,
-    so a second ``transform`` of already seen texts, in this estimator or in
-    any clone of it (cross-validation, grid search), skips the encoder.
+    Texts go through ``SentenceTransformer.encode``, so the model's default
+    prompt, ``truncate_dim``, ``precision`` and the multi-process pool work as
+    in sentence-transformers. They are encoded in batches sorted by token
+    length (little padding), and every embedding is cached by the text's
+    content and the encoder's identity, so a second ``transform`` of already
+    seen texts, in this estimator or in any clone of it (cross-validation,
+    grid search), skips the encoder.
 
     Needs the ``embeddings`` extra: ``pip install "mlkit[embeddings]"``.
 
@@ -385,9 +466,18 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         Hub name or local directory of a sentence-transformers model.
     batch_size : int, default=64
         Texts per forward pass.
-    device : str or torch.device, default="auto"
+    device : str, torch.device or list of str, default="auto"
         ``"auto"`` uses a CUDA (or Apple MPS) GPU when torch sees one, else
-        the CPU; or a torch device name such as ``"cpu"`` or ``"cuda:0"``.
+        the CPU; or a torch device name such as ``"cpu"`` or ``"cuda:0"``. A
+        list of device names (``["cuda:0", "cuda:1"]``, ``["cpu", "cpu"]``)
+        encodes with sentence-transformers' multi-process pool, one worker
+        process per entry: the pool is started by each ``transform`` that has
+        texts to encode and stopped when it returns. Starting it costs seconds
+        (each worker imports torch and receives the model), so it pays off on
+        large inputs only; with several CPU workers, limit each one's threads
+        (``OMP_NUM_THREADS``) so that together they do not exceed the cores.
+        Like any code that starts processes, a script that uses a pool must
+        guard its entry point with ``if __name__ == "__main__":``.
     normalize : bool, default=True
         Scale each embedding to unit L2 norm (cosine geometry, what linear
         models on sentence embeddings usually want). With ``layers``, each
@@ -406,7 +496,50 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         ridge classifier is what ``make_classifier("embeddings")`` uses
         (see ``docs/neural.md`` for the measurements). Needs a model whose
         first module is a Hugging Face transformer (every sentence-
-        transformers text model).
+        transformers text model). The layers go through
+        ``SentenceTransformer.encode`` too (a view of the model whose last
+        module mean-pools the chosen layers with sentence-transformers'
+        ``Pooling``), so prompts and ``precision`` apply to them;
+        ``truncate_dim`` and a multi-process pool do not.
+    prompt_name : str or None, default=None
+        Name of one of the model's prompts (``model.prompts``, e.g.
+        ``"query"`` or ``"classification"``) to put before every text. None
+        uses the model's ``default_prompt_name`` when it has one, else no
+        prompt. The resolved prompt is ``prompt_``.
+    prompt : str or None, default=None
+        A prompt string put before every text, instead of the model's
+        prompts. ``""`` turns off a model's default prompt. Give ``prompt``
+        or ``prompt_name``, not both.
+    truncate_dim : int or None, default=None
+        Keep only the first ``truncate_dim`` dimensions of the sentence
+        embedding (for models trained with a Matryoshka loss, whose leading
+        dimensions carry most of the information); truncation comes before
+        ``normalize``. None keeps the model's own setting (its
+        ``truncate_dim``, usually none). Not available with ``layers``.
+    precision : {"float32", "int8", "uint8", "binary", "ubinary"}, \
+            default="float32"
+        Type of the returned features, as ``SentenceTransformer.encode``
+        and ``sentence_transformers.quantize_embeddings`` define them,
+        applied after ``normalize``. ``"int8"`` / ``"uint8"``: each dimension
+        mapped linearly to 256 buckets between its minimum and maximum over
+        the texts given to ``fit`` (``quantization_ranges_``; encode would
+        take them from each call's own texts, which would make a text's
+        features depend on its batch), returned as int8 / uint8.
+        ``"binary"`` / ``"ubinary"``: the sign of each dimension, eight
+        dimensions packed per byte (``n_features_out_`` is the dimension
+        divided by 8), int8 / uint8. The cache stores the float output, so
+        featurizers that differ only in ``precision`` share its entries.
+        For linear models downstream keep ``"float32"``: int8/uint8 are an
+        affine per-dimension rescaling plus rounding of it, on a scale
+        hundreds of times larger, which leaves a regularization strength
+        tuned for unit-norm features (the ridge ``alpha`` of
+        ``make_classifier("embeddings")``) almost no effect; the packed
+        binary bytes are not numbers a linear model can use (unpack
+        ``"ubinary"`` with ``np.unpackbits(X, axis=1)`` for the 0/1 sign
+        features; ``"binary"`` holds the same bytes minus 128). With
+        ``layers="all"`` on GoEmotions, int8 lost about 0.16 macro-F1 and
+        the binary forms more (``docs/neural.md``). The low precisions are
+        for storage and retrieval.
     cache : "memory", str, path-like or None, default="memory"
         ``"memory"``: a process-level in-memory cache shared by every
         featurizer that loads the same model. A directory path: the same,
@@ -434,10 +567,20 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     Attributes
     ----------
     n_features_out_ : int
-        Embedding dimension (times the number of layers with ``layers``).
+        Embedding dimension (times the number of layers with ``layers``;
+        the truncated dimension with ``truncate_dim``; an eighth of it,
+        rounded up, with a binary ``precision``).
     layers_ : tuple of int or None
         The hidden-state indices used (non-negative), or None for the
         sentence embedding.
+    prompt_ : str or None
+        The prompt put before every text (from ``prompt``, ``prompt_name``
+        or the model's default prompt), or None.
+    truncate_dim_ : int or None
+        The dimension the sentence embedding is truncated to, or None.
+    quantization_ranges_ : ndarray of shape (2, n_dims) or None
+        Per-dimension minimum and maximum of the features of the texts given
+        to ``fit`` (``precision="int8"`` or ``"uint8"``), else None.
     model_fingerprint_ : str
         Hash of the encoder's weights, tokenizer and configuration; the cache
         namespace.
@@ -470,10 +613,15 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     _parameter_constraints = {
         "model": [str, os.PathLike],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "device": [str, TorchDevice],  # the name is checked when the encoder is loaded
+        # the names are checked when the encoder is loaded; a list: a multi-process pool
+        "device": [str, TorchDevice, list, tuple],
         "normalize": ["boolean"],
         "layers": [None, StrOptions({"all"}), Interval(numbers.Integral, 1, None, closed="left"),
                    list, tuple],
+        "prompt_name": [str, None],
+        "prompt": [str, None],
+        "truncate_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "precision": [StrOptions(set(_PRECISIONS))],
         "cache": [str, os.PathLike, "boolean", None],  # "memory", a directory, or off
         "memory_cache_mb": [Interval(numbers.Real, 0, None, closed="left")],
         "max_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -489,6 +637,10 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         device: Any = "auto",
         normalize: bool = True,
         layers: str | int | Sequence[int] | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        truncate_dim: int | None = None,
+        precision: str = "float32",
         cache: str | os.PathLike[str] | None = "memory",
         memory_cache_mb: float = 1024,
         max_length: int | None = None,
@@ -500,6 +652,10 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         self.device = device
         self.normalize = normalize
         self.layers = layers
+        self.prompt_name = prompt_name
+        self.prompt = prompt
+        self.truncate_dim = truncate_dim
+        self.precision = precision
         self.cache = cache
         self.memory_cache_mb = memory_cache_mb
         self.max_length = max_length
@@ -507,6 +663,14 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         self.verbose = verbose
 
     # -- parameters --------------------------------------------------------
+
+    def __setstate__(self, state):
+        # featurizers saved before prompt_name, prompt, truncate_dim and precision existed
+        # (pickles, model files) load with those parameters at their defaults
+        for name, default in (("prompt_name", None), ("prompt", None), ("truncate_dim", None),
+                              ("precision", "float32")):
+            state.setdefault(name, default)
+        super().__setstate__(state)
 
     def _check_params(self):
         """Validate the parameters: the constraints, then what they cannot express."""
@@ -520,6 +684,53 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
                              "or a local model directory.")
         self._cache_mode()
         _check_layers_list(self.layers)
+        self._pool_devices()
+        if self.prompt is not None and self.prompt_name is not None:
+            raise ValueError(
+                f"{_WHO}: prompt={self.prompt!r} and prompt_name={self.prompt_name!r} were both "
+                "given; give one of them (prompt='' turns off the model's default prompt).")
+        if self.layers is not None and self._pool_devices() is not None:
+            # a pool pickles the model for its workers; a transformers (>= 5) model that has
+            # returned hidden states holds hooks that cannot be pickled, and one unpickled
+            # in a worker returns no hidden states (its output recorders are registered
+            # when a model is constructed, which unpickling skips)
+            raise ValueError(
+                f"{_WHO}: device={list(self.device)!r} (a multi-process pool) works with "
+                f"layers=None only, not layers={self.layers!r}: transformers models sent to "
+                "worker processes do not return their hidden states. Use one device.")
+        if self.truncate_dim is not None and self.layers is not None:
+            raise ValueError(
+                f"{_WHO}: truncate_dim={self.truncate_dim} shortens the sentence embedding "
+                f"(layers=None) and cannot be combined with layers={self.layers!r}; select "
+                "fewer layers instead, or set truncate_dim=None.")
+
+    def _pool_devices(self):
+        """The device names of a multi-process pool (``device`` is a list), else None."""
+        if not isinstance(self.device, (list, tuple)):
+            return None
+        if not self.device or not all(isinstance(d, (str, TorchDevice)) for d in self.device):
+            raise ValueError(
+                f"{_WHO}: device={list(self.device)!r} is not supported; a list of devices "
+                "starts one encoding process per entry and must hold device names, e.g. "
+                "['cpu', 'cpu'] or ['cuda:0', 'cuda:1'].")
+        return [str(d) for d in self.device]
+
+    def _settings(self):
+        """The parameters that decide which features are computed (fixed at fit)."""
+        layers = tuple(self.layers) if isinstance(self.layers, (list, tuple)) else self.layers
+        return (("layers", layers), ("prompt", self.prompt), ("prompt_name", self.prompt_name),
+                ("truncate_dim", self.truncate_dim), ("precision", self.precision))
+
+    def _check_unchanged_since_fit(self):
+        fitted = getattr(self, "_fitted_settings", None)  # absent in models saved before it
+        if fitted is None:
+            return
+        changed = [f"{name}={value!r}" for (name, value), old in zip(self._settings(), fitted,
+                                                                     strict=True) if value != old[1]]
+        if changed:
+            raise ValueError(
+                f"{_WHO}: {', '.join(changed)} was set after fit; these parameters decide "
+                "which features are computed: call fit again.")
 
     def _cache_mode(self):
         """("off" | "memory" | "disk", directory or None)."""
@@ -546,34 +757,89 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
 
     # -- fitted state ------------------------------------------------------
 
-    def _encoder(self):
-        """(SentenceTransformer, fingerprint); loaded once per process and shared."""
+    def _encoder(self, hidden_states=None):
+        """(SentenceTransformer, fingerprint); loaded once per process and shared.
+
+        ``hidden_states``: load the copy that returns every layer's token states
+        (default: whether the fitted featurizer uses ``layers``).
+        """
         from .._torch import resolve_device
 
-        device = resolve_device(self.device, purpose=_WHO, extra=_EXTRA)
-        return _load_encoder(self.model, device, self.local_files_only, self.max_length)
+        if hidden_states is None:
+            hidden_states = getattr(self, "layers_", None) is not None
+        devices = self._pool_devices()
+        if devices is None:
+            device = resolve_device(self.device, purpose=_WHO, extra=_EXTRA)
+        else:  # each worker of the pool moves its copy to its device; this one stays here
+            for name in devices:
+                resolve_device(name, purpose=_WHO, extra=_EXTRA)
+            device = "cpu"
+        return _load_encoder(self.model, device, self.local_files_only, self.max_length,
+                             hidden_states)
+
+    def _model_for_encode(self, encoder):
+        """What ``encode`` is called on: the encoder, or its view for ``layers_``."""
+        layers = getattr(self, "layers_", None)
+        return encoder if layers is None else _layer_view(encoder, layers)
 
     @property
     def encoder_(self) -> SentenceTransformer:
-        """The loaded ``SentenceTransformer`` (shared with clones; do not modify it)."""
+        """The loaded ``SentenceTransformer`` (shared with clones; do not modify it).
+
+        With ``layers``, the view of it whose ``encode`` returns the (raw) layer
+        features.
+        """
         check_is_fitted(self, "model_fingerprint_")
-        return self._encoder()[0]
+        return self._model_for_encode(self._encoder()[0])
 
     @property
     def _n_features_out(self):
         return self.n_features_out_
 
+    def _resolve_prompt(self, encoder):
+        """The prompt put before every text: ``prompt``, ``prompt_name`` or the default."""
+        if self.prompt is not None:
+            return self.prompt or None
+        prompts = dict(getattr(encoder, "prompts", None) or {})
+        if self.prompt_name is not None:
+            if self.prompt_name not in prompts:
+                raise ValueError(
+                    f"{_WHO}: prompt_name={self.prompt_name!r} is not one of the model's "
+                    f"prompts ({sorted(prompts) if prompts else 'it has none'}); give one of "
+                    "them, your own prompt with prompt='...', or None.")
+            return prompts[self.prompt_name] or None
+        default = getattr(encoder, "default_prompt_name", None)
+        return (prompts.get(default) or None) if default is not None else None
+
+    def _sentence_dim(self, encoder):
+        """Width of the sentence embedding that ``encode`` returns (after truncation)."""
+        dim_fn = (getattr(encoder, "get_embedding_dimension", None)
+                  or encoder.get_sentence_embedding_dimension)
+        dim = dim_fn()
+        if dim is None or self.truncate_dim_ is not None:
+            # what encode returns (models whose last module does not declare it; truncation)
+            width = int(self._encode(encoder, ["dimension probe"]).shape[1])
+            if self.truncate_dim is not None and width < self.truncate_dim:
+                raise ValueError(
+                    f"{_WHO}: truncate_dim={self.truncate_dim} is larger than the model's "
+                    f"embedding dimension, {width}; give a smaller value or None.")
+            dim = width
+        return int(dim)
+
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Sequence[str] | ArrayLike | None = None, y: Any = None) -> SentenceEmbeddingFeaturizer:
-        """Load the encoder and record its dimension and fingerprint.
+        """Load the encoder and record its dimension, prompt and fingerprint.
 
-        Nothing is learned from ``X``: the features of a text do not depend on
-        the other texts. ``X`` is validated when given.
+        Nothing is learned from ``X`` (the features of a text do not depend on
+        the other texts), except with ``precision="int8"`` or ``"uint8"``: then
+        each dimension's range is taken from the features of ``X``, which is
+        required. Otherwise ``X`` is only validated when given.
 
         Parameters
         ----------
         X : list, tuple, ndarray or Series of str, default=None
-            Raw texts (only validated).
+            Raw texts (validated; encoded for the ranges of an int8 / uint8
+            ``precision``).
         y : None
             Ignored.
 
@@ -581,30 +847,45 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         -------
         self : object
         """
+        self._fit(X)
+        return self
+
+    def _fit(self, X, want_features=False):
+        """Fit; return the float features of ``X`` when they were computed or wanted."""
         self._check_param_values()
-        if X is not None:
-            check_texts(X, estimator=self)
-        encoder, fingerprint = self._encoder()
+        texts = None if X is None else check_texts(X, estimator=self)
+        ranged = self.precision in ("int8", "uint8")
+        if ranged and (texts is None or len(texts) < 2):
+            raise ValueError(
+                f"{_WHO}: precision={self.precision!r} learns each dimension's range from the "
+                "texts given to fit; call fit with at least 2 texts (a representative sample), "
+                "or use precision='float32', 'binary' or 'ubinary'.")
+        encoder, fingerprint = self._encoder(hidden_states=self.layers is not None)
         self.model_fingerprint_ = fingerprint
         self.max_length_ = int(encoder.max_seq_length)
         self.device_ = str(encoder.device)
-        self.layers_ = None
+        self.prompt_ = self._resolve_prompt(encoder)
+        self.layers_ = self.truncate_dim_ = self.quantization_ranges_ = None
         if self.layers is not None:
             hf_model = _hidden_state_model(encoder)
             self.layers_ = _resolve_layers(self.layers, _n_hidden_states(hf_model))
-            self.n_features_out_ = int(hf_model.config.hidden_size) * len(self.layers_)
-            return self
-        dim_fn = (getattr(encoder, "get_embedding_dimension", None)
-                  or encoder.get_sentence_embedding_dimension)
-        dim = dim_fn()
-        if dim is None:  # models whose last module does not declare it
-            dim = int(self._encode(encoder, ["dimension probe"]).shape[1])
-        self.n_features_out_ = int(dim)
-        return self
+            dim = int(hf_model.config.hidden_size) * len(self.layers_)
+        else:
+            self.truncate_dim_ = (self.truncate_dim if self.truncate_dim is not None
+                                  else getattr(encoder, "truncate_dim", None))
+            dim = self._sentence_dim(encoder)
+        self.n_features_out_ = -(-dim // 8) if self.precision.endswith("binary") else dim
+        self._fitted_settings = self._settings()
+        features = None
+        if ranged or (want_features and texts is not None):
+            features = self._float_features(texts)
+        if ranged:
+            self.quantization_ranges_ = np.vstack((features.min(axis=0), features.max(axis=0)))
+        return features
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X: Sequence[str] | ArrayLike, y: Any = None) -> NDArray[np.float32]:
-        """Fit, then return the embeddings of ``X``.
+    def fit_transform(self, X: Sequence[str] | ArrayLike, y: Any = None) -> NDArray[Any]:
+        """Fit, then return the features of ``X``.
 
         Parameters
         ----------
@@ -615,12 +896,15 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
 
         Returns
         -------
-        X_features : ndarray of shape (n_samples, n_features_out_), float32
+        X_features : ndarray of shape (n_samples, n_features_out_)
+            float32, or int8 / uint8 as ``precision`` says.
         """
-        return self.fit(X).transform(X)
+        if X is None:
+            check_texts(X, estimator=self)  # the error for a missing X
+        return self._quantize(self._fit(X, want_features=True))
 
-    def transform(self, X: Sequence[str] | ArrayLike) -> NDArray[np.float32]:
-        """Embeddings of ``X``, from the cache where possible.
+    def transform(self, X: Sequence[str] | ArrayLike) -> NDArray[Any]:
+        """Features of ``X``, from the cache where possible.
 
         Parameters
         ----------
@@ -629,12 +913,33 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
 
         Returns
         -------
-        X_features : ndarray of shape (n_samples, n_features_out_), float32
-            Unit-norm rows when ``normalize=True``.
+        X_features : ndarray of shape (n_samples, n_features_out_)
+            float32 (unit-norm rows when ``normalize=True``), or int8 / uint8
+            as ``precision`` says.
         """
         check_is_fitted(self, "model_fingerprint_")
         self._check_params()  # set_params after fit (normalize, cache, ...) is honoured
-        texts = check_texts(X, estimator=self)
+        self._check_unchanged_since_fit()
+        return self._quantize(self._float_features(check_texts(X, estimator=self)))
+
+    def _quantize(self, features):
+        """``features`` (float32) in the ``precision`` asked for."""
+        if self.precision == "float32":
+            return features
+        st = import_optional("sentence_transformers", extra=_EXTRA, purpose=_WHO)
+        quantize = getattr(st, "quantize_embeddings", None)
+        if quantize is None:  # pragma: no cover - sentence-transformers < 5.4
+            from sentence_transformers.quantization import quantize_embeddings as quantize
+        ranges = None
+        if self.precision in ("int8", "uint8"):
+            ranges = getattr(self, "quantization_ranges_", None)
+            if ranges is None:
+                raise ValueError(f"{_WHO}: precision={self.precision!r} needs the ranges "
+                                 "learned by fit; call fit again.")
+        return quantize(features, precision=self.precision, ranges=ranges)
+
+    def _float_features(self, texts):
+        """float32 features of ``texts``: the cache, the encoder for the rest, ``normalize``."""
         mode, directory = self._cache_mode()
         keys = [_text_key(t) for t in texts]
         unique = dict(zip(keys, texts, strict=True))  # one entry per distinct text, first occurrence order
@@ -656,7 +961,7 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
                     "from the one this featurizer was fitted with (its weights, tokenizer or "
                     "configuration changed); features of new texts come from the new encoder. "
                     "Refit the featurizer and the models downstream of it.",
-                    UserWarning, stacklevel=2)
+                    UserWarning, stacklevel=3)
                 namespace = self._namespace(fingerprint)
                 store = None if mode == "off" else _store(namespace)
                 if store is not None:
@@ -665,7 +970,8 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
             if missing:
                 self._encode_missing(encoder, fingerprint, store, directory,
                                      [unique[k] for k in missing], missing, found)
-        out = np.empty((len(texts), self.n_features_out_), dtype=np.float32)
+        dim = len(found[keys[0]])  # the raw width (n_features_out_ is the packed one for binary)
+        out = np.empty((len(texts), dim), dtype=np.float32)
         for i, k in enumerate(keys):
             out[i] = found[k]
         if self.normalize:
@@ -677,10 +983,20 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
         return out
 
     def _namespace(self, fingerprint):
+        # everything that changes the cached (raw, float) output: the encoder, the maximum
+        # length, the layers, the prompt and the truncation (precision and normalize are
+        # applied after the cache); for a model without prompt nor truncation the name is
+        # the one mlkit used before prompts existed, so earlier disk caches stay valid
         name = f"{fingerprint}|{self.max_length_}"
         layers = getattr(self, "layers_", None)
         if layers is not None:
             name += f"|mean-pooled hidden states {list(layers)}"
+        prompt = getattr(self, "prompt_", None)
+        if prompt:
+            name += f"|prompt {json.dumps(prompt)}"
+        truncate_dim = getattr(self, "truncate_dim_", None)
+        if truncate_dim is not None:
+            name += f"|truncate_dim {int(truncate_dim)}"
         return hashlib.blake2b(name.encode(), digest_size=20).hexdigest()
 
     def _lookup(self, store, wanted, found, directory):
@@ -704,14 +1020,19 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
     def _encode_missing(self, encoder, fingerprint, store, directory, texts, keys, found):
         limit = self._limit_bytes()
         info = {"model": os.fspath(self.model), "fingerprint": fingerprint,
-                "max_length": self.max_length_, "dim": self.n_features_out_,
+                "max_length": self.max_length_,
                 "layers": None if self.layers_ is None else list(self.layers_),
+                "prompt": getattr(self, "prompt_", None),
+                "truncate_dim": getattr(self, "truncate_dim_", None),
                 "format": "shard-*.npz: keys (n, 16) uint8 blake2b-128 of the UTF-8 text, "
                           "embeddings (n, dim) float32 raw encoder output"}
         bar = progress_bar(show_progress(self.verbose, len(texts)), total=len(texts),
                            desc="Encoding", unit="text", extra=_EXTRA, purpose=_WHO)
+        model = self._model_for_encode(encoder)
+        devices = self._pool_devices()
+        pool = None if devices is None else model.start_multi_process_pool(devices)
         try:
-            for emb, idx in self._encode_chunks(encoder, texts, bar):
+            for emb, idx in self._encode_chunks(model, texts, bar, pool):
                 chunk_keys = [keys[i] for i in idx]
                 for k, row in zip(chunk_keys, emb, strict=True):
                     found[k] = row
@@ -722,9 +1043,12 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
                         store.put(k, row, limit)
                     store.encoded += len(chunk_keys)
                 if directory is not None:
+                    info["dim"] = int(emb.shape[1])
                     _write_shard(store, _namespace_dir(directory, store.namespace), chunk_keys,
                                  emb, info)
         finally:
+            if pool is not None:
+                model.stop_multi_process_pool(pool)
             if bar is not None:
                 bar.close()
 
@@ -739,35 +1063,40 @@ class SentenceEmbeddingFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMi
             return [len(t) for t in texts]
         return [len(x) for x in ids]
 
-    def _encode_chunks(self, encoder, texts, bar):
+    def _encode_chunks(self, model, texts, bar, pool=None):
         """Yield (embeddings float32 (m, d), positions in ``texts``) chunk by chunk.
 
         Texts are sorted by token length, longest first, so that each batch
         pads to nearly its own length; chunks of ``_FLUSH_EVERY`` texts are
         yielded as they finish.
         """
-        order = np.argsort(-np.asarray(self._token_lengths(encoder, texts)), kind="stable")
-        bs = int(self.batch_size)
+        order = np.argsort(-np.asarray(self._token_lengths(model, texts)), kind="stable")
         for start in range(0, len(order), _FLUSH_EVERY):
             idx = order[start:start + _FLUSH_EVERY]
-            yield self._encode(encoder, [texts[i] for i in idx], bar=bar, batch_size=bs), idx
+            yield self._encode(model, [texts[i] for i in idx], bar=bar, pool=pool), idx
 
-    def _encode(self, encoder, texts, bar=None, batch_size=None):
-        torch = import_optional("torch", extra=_EXTRA, purpose=_WHO)
-        from sentence_transformers.util import batch_to_device
+    def _encode(self, model, texts, bar=None, pool=None):
+        """Raw float32 output of ``model.encode`` (``SentenceTransformer.encode``).
 
-        bs = int(batch_size or self.batch_size)
-        out = []
-        with torch.inference_mode():
+        Without a pool, one ``encode`` call per batch of the (length-sorted)
+        texts, so that the progress bar moves and each batch is the one mlkit
+        chose; with a pool, one call for all, which the pool splits.
+        """
+        bs = int(self.batch_size)
+        kwargs = {"prompt": getattr(self, "prompt_", None) or "",  # "": no prompt, not the default
+                  "truncate_dim": getattr(self, "truncate_dim_", None),
+                  "batch_size": bs, "output_value": "sentence_embedding",
+                  "convert_to_numpy": True, "normalize_embeddings": False,
+                  "show_progress_bar": False}
+        if pool is not None:
+            out = [model.encode(texts, pool=pool, **kwargs)]
+            if bar is not None:
+                bar.update(len(texts))
+        else:
+            out = []
             for start in range(0, len(texts), bs):
                 batch = texts[start:start + bs]
-                features = encoder.preprocess(batch)
-                features = batch_to_device(features, encoder.device)
-                if getattr(self, "layers_", None) is None:
-                    emb = encoder(features)["sentence_embedding"]
-                else:
-                    emb = _pooled_hidden_states(encoder, features, self.layers_)
-                out.append(emb.float().cpu().numpy())
+                out.append(model.encode(batch, **kwargs))
                 if bar is not None:
                     bar.update(len(batch))
         return np.concatenate(out, axis=0).astype(np.float32, copy=False)

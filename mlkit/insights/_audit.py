@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import metrics as _metrics
-from .._labels import check_label_matrix
+from .._labels import check_label_matrix, cooccurrence_counts
 from .._optional import import_optional
 from .._text import check_texts
 from ._duplicates import duplicate_groups
@@ -36,6 +36,22 @@ __all__ = ["LabelAudit", "audit"]
 
 logger = logging.getLogger(__name__)
 
+
+
+def _pair_sums(Y, W, a, b, block=256):
+    """``sum_i Y[i, a] * W[i, b]`` at the pairs ``(a, b)`` only, a block of columns at a
+    time (``n_labels x block`` floats at most, never ``n_labels ** 2``)."""
+    out = np.zeros(len(a))
+    if not len(a):
+        return out
+    Yt = sp.csr_matrix(np.asarray(Y, dtype=np.float64)).T.tocsr()
+    cols = np.unique(b)
+    for start in range(0, len(cols), block):
+        blk = cols[start:start + block]
+        S = np.asarray(Yt @ W[:, blk])
+        sel = (b >= blk[0]) & (b <= blk[-1])
+        out[sel] = S[a[sel], np.searchsorted(blk, b[sel])]
+    return out
 
 
 def _pandas(purpose):
@@ -429,12 +445,7 @@ class LabelAudit:
         likely = self.issue_scores >= LIKELY
         likely_missing = (likely & (Y == 0)).sum(axis=0)
         likely_wrong = (likely & (Y == 1)).sum(axis=0)
-        rate = self.overlap_matrix.copy()
-        np.fill_diagonal(rate, -1.0)
-        confused = rate.argmax(axis=1) if self.n_labels > 1 else np.zeros(1, dtype=int)
-        confused_rate = rate[np.arange(self.n_labels), confused] if self.n_labels > 1 \
-            else np.zeros(1)
-        confused_count = self._overlap_counts()[0][np.arange(self.n_labels), confused]
+        confused, confused_rate, confused_count = self._most_confused()
         notY = 1 - Y
         fpr = (self.oof_pred * notY).sum(axis=0) / np.maximum(notY.sum(axis=0), 1)
         confused_lift = np.where(fpr[confused] > 0,
@@ -501,25 +512,56 @@ class LabelAudit:
         """``M[a, b]``: share of the rows labelled ``a`` but not ``b`` that the model
         predicts ``b`` for (out of fold). Diagonal 0.
 
+        A dense ``(n_labels, n_labels)`` array, built only when asked for (8 bytes
+        per label pair: 200 MB for 5,000 labels). :attr:`overlap` lists the same
+        rates for the pairs that occur, and the audit itself never builds this.
+
         Returns
         -------
         matrix : ndarray of shape (n_labels, n_labels)
         """
         if "overlap_matrix" not in self._cache:
-            counts, n_ab = self._overlap_counts()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                M = np.where(n_ab > 0, counts / np.maximum(n_ab, 1), 0.0)
-            np.fill_diagonal(M, 0.0)
+            a, b, counts, n_ab = self._overlap_pairs()
+            M = np.zeros((self.n_labels, self.n_labels))
+            M[a, b] = counts / np.maximum(n_ab, 1)
             self._cache["overlap_matrix"] = M
         return self._cache["overlap_matrix"].copy()
 
-    def _overlap_counts(self):
-        Y = sp.csr_matrix(self.Y.astype(np.float64))
-        notY = 1.0 - self.Y
-        D = self.oof_pred * notY  # predicted and not given
-        counts = np.asarray(Y.T @ D).astype(np.float64)
-        n_ab = np.asarray(Y.T @ notY).astype(np.float64)
-        return counts, n_ab
+    def _overlap_pairs(self):
+        """The ordered label pairs ``(a, b)`` with at least one confusion (sparse).
+
+        ``counts``: rows given ``a`` but not ``b`` where the out-of-fold prediction
+        has ``b``; ``n_ab``: rows given ``a`` but not ``b``. Memory grows with the
+        pairs that occur, never with ``n_labels ** 2``.
+        """
+        if "overlap_pairs" not in self._cache:
+            D = self.oof_pred * (1 - self.Y)  # predicted and not given
+            C = cooccurrence_counts(self.Y, weights=D).tocoo()
+            a, b = C.row.astype(np.int64), C.col.astype(np.int64)
+            co = self._pair_cooccurrence(a, b)
+            n_ab = self.Y.sum(axis=0)[a] - co
+            self._cache["overlap_pairs"] = (a, b, np.asarray(C.data, dtype=np.float64),
+                                            n_ab.astype(np.float64))
+        return self._cache["overlap_pairs"]
+
+    def _pair_cooccurrence(self, a, b):
+        if "co" not in self._cache:
+            self._cache["co"] = cooccurrence_counts(self.Y)
+        return np.asarray(self._cache["co"][a, b], dtype=np.int64).ravel()
+
+    def _most_confused(self):
+        """Per label: the label most predicted on its rows without being given, its rate
+        and count (ties: the first column; no confusion: the first other label, rate 0)."""
+        L = self.n_labels
+        confused = np.where(np.arange(L) == 0, 1, 0) if L > 1 else np.zeros(1, dtype=np.int64)
+        rate, count = np.zeros(L), np.zeros(L)
+        a, b, counts, n_ab = self._overlap_pairs()
+        if len(a):
+            r = counts / np.maximum(n_ab, 1)
+            order = np.lexsort((b, -r, a))
+            first = order[np.r_[True, a[order][1:] != a[order][:-1]]]
+            confused[a[first]], rate[a[first]], count[a[first]] = b[first], r[first], counts[first]
+        return confused, rate, count
 
     @property
     def overlap(self) -> pd.DataFrame:
@@ -540,30 +582,24 @@ class LabelAudit:
         """
         if "overlap" not in self._cache:
             pd = _pandas("LabelAudit.overlap")
-            counts, n_ab = self._overlap_counts()
-            np.fill_diagonal(counts, 0)
-            a, b = np.nonzero(counts > 0)
-            Yf = self.Y.astype(np.float64)
-            notY = 1.0 - Yf
-            P_not = self.oof_proba * notY
-            sum_proba = Yf.T @ P_not
-            neg = notY.sum(axis=0)
-            fpr = (self.oof_pred * notY).sum(axis=0) / np.maximum(neg, 1)
-            co = Yf.T @ Yf
-            rate = counts[a, b] / np.maximum(n_ab[a, b], 1)
+            a, b, counts, n_ab = self._overlap_pairs()
+            notY = 1.0 - self.Y
+            sum_proba = _pair_sums(self.Y, self.oof_proba * notY, a, b)
+            fpr = (self.oof_pred * notY).sum(axis=0) / np.maximum(notY.sum(axis=0), 1)
+            rate = counts / np.maximum(n_ab, 1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 lift = np.where(fpr[b] > 0, rate / fpr[b], np.inf)
             frame = pd.DataFrame({
                 "label": self.label_names[a].astype(str) if len(a) else np.empty(0, str),
                 "confused_with": self.label_names[b].astype(str) if len(b) else np.empty(0, str),
-                "n_rows": n_ab[a, b].astype(np.int64),
-                "n_confused": counts[a, b].astype(np.int64),
+                "n_rows": n_ab.astype(np.int64),
+                "n_confused": counts.astype(np.int64),
                 "rate": rate,
-                "mean_proba": sum_proba[a, b] / np.maximum(n_ab[a, b], 1),
+                "mean_proba": sum_proba / np.maximum(n_ab, 1),
                 "lift": lift,
-                "cooccurrence": co[a, b].astype(np.int64),
+                "cooccurrence": self._pair_cooccurrence(a, b),
             })
-            order = np.lexsort((b, a, -rate, -counts[a, b]))
+            order = np.lexsort((b, a, -rate, -counts))
             self._cache["overlap"] = frame.iloc[order].reset_index(drop=True)
         return self._cache["overlap"].copy()
 
@@ -571,14 +607,49 @@ class LabelAudit:
     def cooccurrence(self) -> pd.DataFrame:
         """Label co-occurrence counts: rows given both labels (diagonal: support).
 
+        A dense ``(n_labels, n_labels)`` table, built only when asked for (8 bytes
+        per label pair: 200 MB for 5,000 labels); :attr:`cooccurrence_pairs`
+        lists only the pairs that occur.
+
         Returns
         -------
         table : pandas.DataFrame of shape (n_labels, n_labels)
         """
         pd = _pandas("LabelAudit.cooccurrence")
         names = self.label_names.astype(str)
-        C = (self.Y.T @ self.Y).astype(np.int64)
+        C = cooccurrence_counts(self.Y).toarray().astype(np.int64)
         return pd.DataFrame(C, index=pd.Index(names, name="label"), columns=names)
+
+    @property
+    def cooccurrence_pairs(self) -> pd.DataFrame:
+        """The label pairs given together, most frequent first (sparse long form).
+
+        One row per ordered pair of different labels given together on at
+        least one row: ``label``, ``other``, ``n_rows`` (rows given both),
+        ``share`` (``n_rows`` over the support of ``label``) and ``lift``
+        (``share`` over the share of all rows given ``other``). Its size grows
+        with the pairs that occur, not with ``n_labels ** 2``.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+        """
+        pd = _pandas("LabelAudit.cooccurrence_pairs")
+        C = cooccurrence_counts(self.Y).tocoo()
+        off = C.row != C.col
+        a, b = C.row[off].astype(np.int64), C.col[off].astype(np.int64)
+        n_ab = np.asarray(C.data[off], dtype=np.int64)
+        support = self.Y.sum(axis=0)
+        share = n_ab / np.maximum(support[a], 1)
+        order = np.lexsort((b, a, -n_ab))
+        names = self.label_names.astype(str)
+        return pd.DataFrame({
+            "label": names[a[order]] if len(a) else np.empty(0, str),
+            "other": names[b[order]] if len(b) else np.empty(0, str),
+            "n_rows": n_ab[order],
+            "share": share[order],
+            "lift": share[order] / np.maximum(support[b[order]], 1) * self.n_samples,
+        })
 
     @property
     def duplicates(self) -> pd.DataFrame:
@@ -766,7 +837,8 @@ class LabelAudit:
                 f"{n_likely} likely label issues, median data error score "
                 f"{np.median(self.data_error_scores):.2f}>")
 
-    def to_html(self, path: str | os.PathLike[str], *, max_rows: int = 50) -> Path:
+    def to_html(self, path: str | os.PathLike[str], *, max_rows: int = 50,
+                max_labels: int = 500) -> Path:
         """Write a self-contained HTML report (plots embedded) to ``path``.
 
         The file is written atomically: it is either complete or not
@@ -778,6 +850,11 @@ class LabelAudit:
             The HTML file.
         max_rows : int, default=50
             Rows shown in each table (issues, rows, pairs, duplicates).
+        max_labels : int, default=500
+            Labels shown in the label health table (labels with alerts
+            first, then by support); the plots show at most 40 labels, and
+            the full table is :attr:`label_health`. The file's size grows
+            with these limits, not with the number of labels.
 
         Returns
         -------
@@ -785,4 +862,4 @@ class LabelAudit:
         """
         from ._report import write_html
 
-        return write_html(self, path, max_rows=max_rows)
+        return write_html(self, path, max_rows=max_rows, max_labels=max_labels)

@@ -4,10 +4,12 @@ import datetime
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from .. import metrics as _metrics
 from .._atomic import atomic_write
 from .._html import esc, figure_to_img, html_table, render_page, section
+from .._labels import cooccurrence_counts
 from .._plots import plot_histogram, plot_matrix, plot_per_label_f1
 from ._rules import LIKELY, MIN_LISTED_SCORE
 
@@ -45,16 +47,21 @@ def _img(fig, alt):
         _close(fig)
 
 
-def write_html(audit, path, *, max_rows=50):
+def _check_count(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}.")
+
+
+def write_html(audit, path, *, max_rows=50, max_labels=500):
     """Render ``audit`` as one HTML file at ``path`` (atomic write). Returns the path."""
-    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
-        raise ValueError(f"max_rows must be a positive int; got {max_rows!r}.")
+    _check_count(max_rows, "max_rows")
+    _check_count(max_labels, "max_labels")
     path = Path(path)
     sections = [
         _overview_section(audit),
         _error_score_section(audit, max_rows),
         _issues_section(audit, max_rows),
-        _health_section(audit),
+        _health_section(audit, max_labels),
         _overlap_section(audit, max_rows),
         _duplicates_section(audit, max_rows),
     ]
@@ -142,33 +149,45 @@ def _issues_section(audit, max_rows):
     )
 
 
-def _health_section(audit):
+def _health_section(audit, max_labels):
     names = audit.label_names
     health = audit.label_health
     fig = plot_per_label_f1(names, health["f1"].to_numpy(), health["support"].to_numpy())
     cols = ["support", "precision", "recall", "f1", "average_precision", "threshold",
             "train_f1", "likely_missing", "likely_wrong", "alerts"]
     order = np.lexsort((-health["support"].to_numpy(), health["alerts"].to_numpy() == ""))
+    shown = order[:max_labels]
     health_rows = []
-    for j in order:
+    for j in shown:
         row = health.iloc[j]
         health_rows.append([names[j], *(row[c].item() if hasattr(row[c], "item") else row[c]
                                         for c in cols)])
+    cut = ""
+    if len(shown) < len(order):
+        cut = _note(f"The first {len(shown)} of {len(order)} labels; the full table is "
+                    "LabelAudit.label_health (to_html(max_labels=...) shows more).")
     return section(
         "Label health",
         _img(fig, alt="Per-label F1 and support"),
         _note("Out-of-fold precision, recall and F1 with the tuned thresholds; train F1 is the "
               "model refitted on all rows, scored on them. Labels with alerts first."),
+        cut,
         html_table(health_rows, ["label", *cols]),
         section_id="label-health",
     )
 
 
+def _overlap_matrix(audit):
+    """The overlap rates as a sparse matrix (only the pairs with a confusion)."""
+    a, b, counts, n_ab = audit._overlap_pairs()
+    L = audit.n_labels
+    return sp.csr_matrix((counts / np.maximum(n_ab, 1), (a, b)), shape=(L, L))
+
+
 def _overlap_section(audit, max_rows):
     names = audit.label_names
-    Y = audit.Y
     overlap = audit.overlap.head(max_rows)
-    parts = [_img(plot_matrix(audit.overlap_matrix, names, title="Label overlap",
+    parts = [_img(plot_matrix(_overlap_matrix(audit), names, title="Label overlap",
                               cbar_label="share of rows of A (row) predicted B (column)"),
                   alt="Label overlap heatmap")]
     parts.append(html_table(
@@ -177,8 +196,8 @@ def _overlap_section(audit, max_rows):
         ["given label", "predicted instead/also", "rows", "confused", "rate",
          "mean probability", "rows with both"],
     ) if len(overlap) else _note("No label is predicted on rows of another label."))
-    co = (Y.T @ Y).astype(float)
-    parts.append(_img(plot_matrix(co, names, title="Label co-occurrence",
+    parts.append(_img(plot_matrix(cooccurrence_counts(audit.Y), names,
+                                  title="Label co-occurrence",
                                   cbar_label="rows with both labels"),
                       alt="Label co-occurrence heatmap"))
     return section("Overlapping labels", *parts, section_id="overlap")

@@ -32,6 +32,8 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 
+from .._labels import cooccurrence_counts
+
 __all__ = ["cell_scores", "context_probabilities", "estimate_noise_rates", "logit", "row_scores"]
 
 _EPS = 1e-6
@@ -49,14 +51,34 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _lift(Y):
-    """Log-lift ``log P(j | k) - log P(j)`` (row k, column j), smoothed toward 0."""
-    n = Y.shape[0]
-    N = np.asarray(Y.sum(axis=0), dtype=np.float64).ravel()
-    C = np.asarray((Y.T @ Y).todense() if sp.issparse(Y) else Y.T @ Y, dtype=np.float64)
-    prior = (N + 1.0) / (n + 2.0)
-    cond = (C + 2.0 * prior[None, :]) / (N[:, None] + 2.0)
-    return np.log(cond) - np.log(prior)[None, :]
+class _Lift:
+    """Log-lift ``log P(j | k) - log P(j)`` (row k, column j), smoothed toward 0, kept sparse.
+
+    With support ``N``, pair counts ``C`` and smoothed prior ``p = (N + 1) / (n + 2)``, the
+    smoothed conditional is ``(C[k, j] + 2 p[j]) / (N[k] + 2)``, so the lift is
+    ``base[k] + log1p(C[k, j] / (2 p[j]))`` with ``base[k] = log(2 / (N[k] + 2))``: a
+    per-row constant plus a sparse part that is non-zero only where the labels co-occur.
+    Nothing of size ``n_labels ** 2`` is built.
+    """
+
+    def __init__(self, Y):
+        n = Y.shape[0]
+        N = np.asarray(Y.sum(axis=0), dtype=np.float64).ravel()
+        C = cooccurrence_counts(Y).astype(np.float64)
+        prior = (N + 1.0) / (n + 2.0)
+        self.base = np.log(2.0 / (N + 2.0))
+        C.data = np.log1p(C.data / (2.0 * prior[C.indices]))
+        self.extra = C
+        self.diag = self.base + C.diagonal()
+
+    def rows(self, labels):
+        """Dense lift rows of ``labels``, shape ``(len(labels), n_labels)``."""
+        return self.base[labels][:, None] + self.extra[labels].toarray()
+
+    def context(self, Y):
+        """``Y @ lift`` for a dense 0/1 ``Y`` of shape ``(n, n_labels)``."""
+        Ys = sp.csr_matrix(Y)
+        return (Ys @ self.base)[:, None] + (Ys @ self.extra).toarray()
 
 
 def _features(Z, Y, lift):
@@ -73,7 +95,7 @@ def _features(Z, Y, lift):
     rel = Z - zmax_other
     rel[~np.isfinite(rel)] = 0.0
     # co-occurrence with the row's other given labels
-    co = Y @ lift - Y * np.diag(lift)[None, :]
+    co = lift.context(Y) - Y * lift.diag[None, :]
     cmax = np.zeros((n, L))
     rows, cols = np.nonzero(Y)
     if len(rows):
@@ -83,7 +105,7 @@ def _features(Z, Y, lift):
             s_idx = starts[a:a + step]
             lo = s_idx[0]
             hi = starts[a + step] if a + step < len(starts) else len(rows)
-            block = lift[cols[lo:hi]].copy()
+            block = lift.rows(cols[lo:hi])
             block[np.arange(hi - lo), cols[lo:hi]] = -np.inf  # a label is not its own context
             best = np.maximum.reduceat(block, s_idx - lo, axis=0)
             best[~np.isfinite(best)] = 0.0
@@ -127,7 +149,7 @@ def context_probabilities(proba, Y, fold, *, random_state=0):
         if Ytr.sum() == 0 or Ytr.sum() == Ytr.size:
             q[test] = np.clip(Ytr.mean(), _EPS, 1 - _EPS)
             continue
-        lift = _lift(Ytr)
+        lift = _Lift(Ytr)
         fit_rows = train
         if len(fit_rows) > budget:
             fit_rows = np.sort(rng.choice(fit_rows, size=budget, replace=False))

@@ -291,25 +291,33 @@ def _iter_parquet(file, source, batch_size, progress, total):
     pq = import_optional("pyarrow.parquet", purpose="Reading Parquet files")
     pa = import_optional("pyarrow", purpose="Reading Parquet files")
     pd = pandas()
-    try:
+    def read(step):
+        try:
+            return step()
+        except DataError:
+            raise
+        except (pa.ArrowException, *PARQUET_ERRORS) as exc:
+            raise parquet_error(source, exc) from None
+
+    def open_batches():
         # buffer_size > 0 and no pre-buffering: column chunks are read through a 1 MiB
         # buffered stream, not whole, so memory follows batch_size even when the file is one
         # row group (pyarrow writes up to 1Mi rows per group); one thread: no read-ahead
         pfile = pq.ParquetFile(file, buffer_size=1 << 20, pre_buffer=False)
         check_unique_columns(pfile.schema_arrow.names, source)
-        batches = pfile.iter_batches(batch_size=batch_size, use_threads=False)
-        done = 0
-        for batch in batches:
-            frame = parquet_to_frame(pa.Table.from_batches([batch]))
-            frame.index = pd.RangeIndex(done, done + len(frame))
-            done += len(frame)
-            yield frame
-            if progress is not None:
-                progress(done, None, total)
-    except DataError:
-        raise
-    except (pa.ArrowException, *PARQUET_ERRORS) as exc:
-        raise parquet_error(source, exc) from None
+        return pfile.iter_batches(batch_size=batch_size, use_threads=False)
+
+    batches = read(open_batches)
+    done = 0
+    while (batch := read(lambda: next(batches, None))) is not None:
+        # only reading and decoding are Parquet errors: what the consumer or the
+        # progress callback raises passes through as it is
+        frame = read(lambda b=batch: parquet_to_frame(pa.Table.from_batches([b])))
+        frame.index = pd.RangeIndex(done, done + len(frame))
+        done += len(frame)
+        yield frame
+        if progress is not None:
+            progress(done, None, total)
     if done == 0:
         raise empty_error(source)
 

@@ -184,6 +184,12 @@ def evaluate(
     return out
 
 
+def _csr_if_multilabel(Y, P):
+    if Y.shape[1] < 2:
+        return Y, P
+    return sp.csr_matrix(Y), sp.csr_matrix(P)
+
+
 def _threshold_summary(Y, P):
     """The threshold metrics of :func:`evaluate`, in its order, from checked ``Y`` and ``P``."""
     prf = {}
@@ -199,8 +205,9 @@ def _threshold_summary(Y, P):
         "precision_macro": prf["macro"][0],
         "recall_micro": prf["micro"][1],
         "recall_macro": prf["macro"][1],
-        "hamming_loss": float(_skm.hamming_loss(Y, P)),
-        "subset_accuracy": float(_skm.accuracy_score(Y, P)),
+        # CSR when there are several labels: scikit-learn then checks the stored values only
+        "hamming_loss": float(_skm.hamming_loss(*_csr_if_multilabel(Y, P))),
+        "subset_accuracy": float(_skm.accuracy_score(*_csr_if_multilabel(Y, P))),
         "jaccard_samples": float(_skm.jaccard_score(Ys, Ps, labels=labels, average="samples",
                                                     zero_division=0.0)),
     }

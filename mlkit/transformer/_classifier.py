@@ -6,12 +6,9 @@ torch and transformers are imported inside the methods that need them
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
-import shutil
 import tempfile
-import uuid
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,25 +89,6 @@ def _model_file(model, filename):
     except Exception:  # noqa: BLE001 - not a valid repo id, no cache...: not found
         return None
     return Path(found) if isinstance(found, str) else None
-
-
-def _sentence_transformers_pooling(model):
-    """"mean" when ``model`` is a sentence-transformers model that mean-pools, else None."""
-    import json
-
-    modules = _model_file(model, "modules.json")
-    if modules is None:
-        return None
-    try:
-        entries = json.loads(modules.read_text())
-        pool = next(e for e in entries if str(e.get("type", "")).endswith("Pooling"))
-        cfg_path = _model_file(model, f"{pool.get('path', '1_Pooling')}/config.json")
-        cfg = json.loads(cfg_path.read_text()) if cfg_path is not None else {}
-    except (OSError, ValueError, StopIteration, AttributeError):
-        return None
-    if cfg.get("pooling_mode_mean_tokens") or cfg.get("pooling_mode") == "mean":
-        return "mean"
-    return None
 
 
 _MEAN_POOL_CLASS = None
@@ -232,29 +210,30 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         :class:`~mlkit.ThresholdTuner` for per-label thresholds.
     pooling : {"auto", "cls", "mean"}, default="auto"
         What the head sees. ``"cls"``: the architecture's own
-        sequence-classification head (for BERT: the pooled ``[CLS]`` state);
-        the checkpoint is a standard ``AutoModelForSequenceClassification``
-        one. ``"mean"``: the mean of the token states (masked) -> dropout ->
-        linear, the pooling sentence-transformers models are trained with:
-        on such encoders it learns far faster from small data (4,000
-        GoEmotions rows, 2 epochs, thresholds tuned on dev: test macro-F1
-        0.39 with ``"mean"`` and ``head_init="linear_probe"``, 0.16 with a
-        random mean-pooling head, 0.11 with ``"cls"``), but its checkpoint
-        needs mlkit (or your own mean pooling) to load, since
-        ``transformers`` has no mean-pooling classification head. ``"auto"``: the checkpoint's saved choice; else
-        ``"mean"`` for a sentence-transformers model that mean-pools (it has
-        a ``modules.json`` with a mean ``Pooling`` module), ``"cls"``
-        otherwise. The choice is stored in ``pooling_``.
+        sequence-classification head (for BERT: the pooled ``[CLS]`` state
+        -> dropout -> linear); the model is a standard
+        ``AutoModelForSequenceClassification``, so its checkpoint is one any
+        Hugging Face tool reproduces. ``"mean"``: the mean of the token states
+        (masked) -> dropout -> linear, the pooling sentence-transformers
+        models are trained with; its checkpoint needs mlkit to load, since
+        ``transformers`` has no mean-pooling classification head. With
+        ``head_init="linear_probe"`` both learn about equally well from small
+        data (4,000 GoEmotions rows, 2 epochs, thresholds tuned on dev: test
+        macro-F1 0.404 with ``"cls"``, 0.394 with ``"mean"``; a random
+        ``"cls"`` head: 0.11). ``"auto"``: the checkpoint's saved choice
+        (``mlkit_pooling`` in its config), else ``"cls"``. The choice is
+        stored in ``pooling_``.
     head_init : {"linear_probe", "random"}, default="linear_probe"
-        How a new mean-pooling head starts. ``"linear_probe"``: fitted first
-        on the frozen encoder's pooled features of the training texts
-        (L2-regularized logistic regression, one full-batch L-BFGS solve;
-        costs one inference pass), then everything is fine-tuned ("LP-FT",
-        Kumar et al., 2022): the encoder then adapts under a head that is
-        already good, instead of being pushed around by a random one. This
-        matters most with few training steps. ``"random"``: the usual random
-        initialization. A warm-started head (same labels) and the ``"cls"``
-        head always start as they are.
+        How a new head's output layer starts. ``"linear_probe"``: fitted
+        first on what that layer sees from the frozen encoder for the training
+        texts (the mean-pooled states, or for ``"cls"`` the architecture's
+        pooled ``[CLS]`` features), an L2-regularized logistic regression,
+        one full-batch L-BFGS solve, costing one inference pass; then
+        everything is fine-tuned ("LP-FT", Kumar et al., 2022): the encoder
+        adapts under a head that is already good, instead of being pushed
+        around by a random one. This matters most with few training steps.
+        ``"random"``: the usual random initialization. A warm-started head
+        (same labels, from a checkpoint) starts as it is.
     eval_batch_size : int or None, default=None
         Texts per inference batch; None uses ``2 * batch_size``.
     group_by_length : bool, default=True
@@ -278,6 +257,32 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         Only use local directories and the local Hugging Face cache (set
         ``HF_HUB_OFFLINE=1`` too, to be sure). Set False to let transformers
         download ``model`` from the hub.
+    freeze : {"none", "encoder"} or int >= 1, default="none"
+        ``"encoder"``: only the head (the parameters outside the base
+        encoder) is trained, the encoder's weights stay as loaded (Lightning
+        Flash's ``freeze``); an int ``N``: the encoder is frozen for the first
+        ``N`` epochs, then trained too (Flash's ``freeze_unfreeze``). The
+        learning-rate schedule spans all epochs either way.
+    gradient_accumulation_steps : int >= 1, default=1
+        Optimizer steps every this many batches, on the gradient of the mean
+        loss of their texts: an effective batch of
+        ``batch_size * gradient_accumulation_steps`` texts with the memory of
+        ``batch_size``.
+    checkpoint_dir : str, path-like or None, default=None
+        After each epoch, write a resumable training checkpoint here
+        (atomically; the previous one is replaced): the weights, the
+        optimizer, scheduler and gradient-scaler states, the random states,
+        the epoch and ``history_``. It is not a model to predict with (see
+        :func:`mlkit.transformer.save_pretrained` for that). An existing
+        non-empty directory that holds no checkpoint is never overwritten.
+    resume : bool, default=False
+        With ``checkpoint_dir``, continue the run whose checkpoint is there:
+        the result equals the uninterrupted run's (same parameters and data
+        required, else a ValueError says what differs). When the directory
+        holds no checkpoint yet, training starts from the beginning, so the
+        same call serves the first run and every restart. With
+        ``validation_fraction``, ``checkpoint_dir`` needs an int
+        ``random_state`` (the same split must be drawn again).
     verbose : bool, int or "auto", default=False
         `tqdm <https://tqdm.github.io>`_ progress bars on standard error:
         in ``fit``, one over the texts of the linear probe (when
@@ -305,8 +310,14 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     loss_curve_ : list of float
         Mean training loss of each epoch.
     validation_scores_ : list of float
-        ``early_stopping_metric`` on the validation split after each epoch
-        (empty without ``validation_fraction``).
+        ``early_stopping_metric`` on the validation set after each epoch
+        (empty without ``validation_fraction`` or ``X_val``).
+    history_ : list of dict
+        One dict per epoch: ``epoch``, ``train_loss`` (mean over the
+        epoch's texts) and ``seconds``; with a validation set also
+        ``val_loss`` (the training loss function on it), ``val_f1_micro`` and
+        ``val_f1_macro`` (of ``predict_proba >= threshold``),
+        ``val_average_precision_macro`` and ``val_<early_stopping_metric>``.
     best_epoch_ : int or None
         1-based epoch whose weights were kept (None without validation).
     n_epochs_ : int
@@ -338,6 +349,10 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
     >>> clf.save_pretrained("my-checkpoint")  # doctest: +SKIP
     """
 
+    # predict_proba is the sigmoid of decision_function: a ThresholdTuner that thresholds
+    # the logits reports its thresholds in probability units (proba_thresholds_)
+    _predict_proba_is_sigmoid = True
+
     _parameter_constraints = {
         "model": [str, os.PathLike],
         "max_length": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -363,6 +378,11 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         "device": [str, TorchDevice],  # the name is checked by resolve_device in fit
         "random_state": ["random_state"],
         "local_files_only": ["boolean"],
+        "freeze": [StrOptions({"none", "encoder"}),
+                   Interval(numbers.Integral, 1, None, closed="left")],
+        "gradient_accumulation_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "resume": ["boolean"],
         "verbose": VERBOSE_CONSTRAINT,
     }
 
@@ -392,6 +412,10 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         device: Any = "auto",
         random_state: int | np.random.RandomState | None = None,
         local_files_only: bool = True,
+        freeze: str | int = "none",
+        gradient_accumulation_steps: int = 1,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+        resume: bool = False,
         verbose: bool | int | str = False,
     ) -> None:
         self.model = model
@@ -417,6 +441,10 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.local_files_only = local_files_only
+        self.freeze = freeze
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
         self.verbose = verbose
 
     # ------------------------------------------------------------------
@@ -433,6 +461,10 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         if not os.fspath(self.model):
             raise ValueError(f"{_WHO}: model is an empty string; give a Hugging Face hub name "
                              "or a local checkpoint directory.")
+        if isinstance(self.freeze, (bool, np.bool_)):
+            raise ValueError(f"{_WHO}: freeze={self.freeze!r} is ambiguous; use \"encoder\" "
+                             "(the encoder frozen throughout), an int N (frozen for the first "
+                             "N epochs) or \"none\".")
         from ..metrics import get_metric
 
         get_metric(self.early_stopping_metric)  # raises with the valid names
@@ -472,12 +504,7 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         if self.pooling != "auto":
             return self.pooling
         saved = getattr(config, _CFG_POOLING, None)
-        if saved in ("cls", "mean"):
-            return saved
-        if any(a.endswith("ForSequenceClassification")
-               for a in (getattr(config, "architectures", None) or [])):
-            return "cls"
-        return _sentence_transformers_pooling(self.model) or "cls"
+        return saved if saved in ("cls", "mean") else "cls"
 
     def _load_encoder(self, source):
         torch, transformers = _imports()
@@ -640,7 +667,9 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         return list(groups.values())
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Sequence[str] | ArrayLike, Y: ArrayLike | sp.spmatrix) -> TransformerClassifier:
+    def fit(self, X: Sequence[str] | ArrayLike, Y: ArrayLike | sp.spmatrix, *,
+            X_val: Sequence[str] | ArrayLike | None = None,
+            Y_val: ArrayLike | sp.spmatrix | None = None) -> TransformerClassifier:
         """Fine-tune the encoder and the head on raw texts.
 
         Parameters
@@ -649,6 +678,12 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
             Raw texts.
         Y : array-like, sparse matrix, DataFrame or list of label collections
             Labels in any mlkit form (see :func:`mlkit.labels_to_indicator`).
+        X_val : list, tuple, ndarray or Series of str, default=None
+            Validation texts, evaluated after each epoch (``history_``) and
+            used for early stopping, instead of a ``validation_fraction`` of
+            ``X`` (give one or the other).
+        Y_val : array-like, sparse matrix, DataFrame or list of label collections, default=None
+            Labels of ``X_val``, in a form that names the same labels as ``Y``.
 
         Returns
         -------
@@ -659,6 +694,8 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         texts = check_texts(X, estimator=self)
         Y, names = check_label_matrix(Y, n_samples=len(texts))
         Yd = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
+        classes = names if names is not None else np.arange(Yd.shape[1])
+        val = self._explicit_validation(X_val, Y_val, names, Yd.shape[1])
         pos_weight = self._pos_weight(Yd)
         torch, transformers = _imports()
         from .._torch import resolve_device
@@ -669,47 +706,115 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
                           f"{device} in float32.", UserWarning, stacklevel=2)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
-        classes = names if names is not None else np.arange(Yd.shape[1])
-
         train_idx = np.arange(len(texts))
-        val_idx = None
         if self.validation_fraction is not None:
-            from ..model_selection import MultilabelStratifiedShuffleSplit
-
-            if len(texts) < 4:
-                raise ValueError(f"{_WHO}: validation_fraction needs at least 4 texts; got "
-                                 f"{len(texts)}.")
-            splitter = MultilabelStratifiedShuffleSplit(
-                n_splits=1, test_size=self.validation_fraction, random_state=seed)
-            train_idx, val_idx = next(splitter.split(np.zeros((len(texts), 1)), Yd))
-
+            train_idx, val_idx = self._validation_split(texts, Yd, seed)
+            val = ([texts[i] for i in val_idx], Yd[val_idx])
         devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             tokenizer = self._load_tokenizer(self.model)
             model, pooling, fresh_head = self._build_model(classes, named=names is not None)
             model.to(device)
-            self._train(torch, transformers, model, tokenizer, texts, Yd, train_idx, val_idx,
-                        pos_weight, device, rng, show_progress(self.verbose), fresh_head)
+            trainer = self._trainer(torch, transformers, model, tokenizer, device, rng,
+                                    [texts[i] for i in train_idx], Yd[train_idx], classes,
+                                    val, pos_weight, fresh_head)
+            trainer.run()
         model.eval()
         model.config.update({_CFG_THRESHOLD: float(self.threshold),
                              _CFG_MAX_LENGTH: int(self.max_length),
                              _CFG_CLASSES: "name" if names is not None else "index"})
-        self.model_ = model
-        self.pooling_ = pooling
-        self.tokenizer_ = tokenizer
+        self.model_, self.pooling_, self.tokenizer_ = model, pooling, tokenizer
         self.classes_ = classes
         self.n_labels_ = Yd.shape[1]
         self.device_ = device
         self.n_train_samples_ = int(len(train_idx))
+        self.loss_curve_ = list(trainer.loss_curve)
+        self.validation_scores_ = list(trainer.validation_scores)
+        self.history_ = [dict(r) for r in trainer.history]
+        self.best_epoch_ = trainer.best_epoch
+        self.n_epochs_ = trainer.epoch
         return self
+
+    def _explicit_validation(self, X_val, Y_val, names, n_labels):
+        """(texts, indicator) of ``X_val``/``Y_val`` aligned with Y's labels, or None."""
+        if X_val is None and Y_val is None:
+            return None
+        if X_val is None or Y_val is None:
+            raise ValueError(f"{_WHO}.fit: give both X_val and Y_val (got only "
+                             f"{'X_val' if Y_val is None else 'Y_val'}).")
+        if self.validation_fraction is not None:
+            raise ValueError(f"{_WHO}.fit: X_val/Y_val and validation_fraction="
+                             f"{self.validation_fraction} both ask for a validation set; "
+                             "set validation_fraction=None to use X_val/Y_val.")
+        texts = check_texts(X_val, estimator=self)
+        kwargs = ({"label_names": [str(n) for n in names]} if names is not None
+                  else {"n_labels": n_labels})
+        try:
+            Yv, _ = check_label_matrix(Y_val, n_samples=len(texts), **kwargs)
+        except ValueError as exc:
+            raise ValueError(f"{_WHO}.fit: Y_val does not match Y's labels: {exc}") from None
+        Yv = Yv.toarray() if sp.issparse(Yv) else np.asarray(Yv)
+        if Yv.shape[1] != n_labels:
+            raise ValueError(f"{_WHO}.fit: Y_val has {Yv.shape[1]} labels but Y has "
+                             f"{n_labels}.")
+        return texts, Yv
+
+    def _validation_split(self, texts, Yd, seed):
+        from ..model_selection import MultilabelStratifiedShuffleSplit
+
+        if len(texts) < 4:
+            raise ValueError(f"{_WHO}: validation_fraction needs at least 4 texts; got "
+                             f"{len(texts)}.")
+        splitter = MultilabelStratifiedShuffleSplit(
+            n_splits=1, test_size=self.validation_fraction, random_state=seed)
+        return next(splitter.split(np.zeros((len(texts), 1)), Yd))
+
+    def _trainer(self, torch, transformers, model, tokenizer, device, rng, texts, Yd,
+                 classes, val, pos_weight, fresh_head):
+        """The training run, resumed from ``checkpoint_dir`` when asked (else after the
+        linear probe of a fresh head)."""
+        from ._training import Trainer, training_fingerprint
+
+        if self.resume and self.checkpoint_dir is None:
+            raise ValueError(f"{_WHO}: resume=True needs checkpoint_dir= (the directory the "
+                             "interrupted run wrote its checkpoints to).")
+        if (self.checkpoint_dir is not None and self.validation_fraction is not None
+                and not isinstance(self.random_state, numbers.Integral)):
+            raise ValueError(f"{_WHO}: checkpoint_dir with validation_fraction needs an int "
+                             f"random_state (got {self.random_state!r}): a resumed run must "
+                             "draw the same validation split.")
+        features, lengths = self._tokenize(tokenizer, texts)
+        Yt = torch.as_tensor(Yd, dtype=torch.float32)
+        data = {"features": features, "lengths": lengths, "Y": Yt, "val": val,
+                "pos_weight": pos_weight,
+                "fingerprint": training_fingerprint(self, texts, Yd, classes, val)}
+        progress = show_progress(self.verbose)
+        resumed = False
+        if self.resume:
+            trainer = Trainer(self, torch, transformers, model, tokenizer, device, rng,
+                              progress, data)
+            resumed = trainer.resume(self.checkpoint_dir)
+        if not resumed:
+            if (fresh_head and self.head_init == "linear_probe"
+                    and _head_linear(model, Yt.shape[1]) is not None):
+                self._linear_probe(torch, model, tokenizer, features, lengths, Yt, pos_weight,
+                                   device, progress)
+            trainer = Trainer(self, torch, transformers, model, tokenizer, device, rng,
+                              progress, data)
+        return trainer
 
     def _linear_probe(self, torch, model, tokenizer, features, lengths, Yt, pos_weight,
                       device, progress=False):
-        """Fit the (mean-pooling) head on the frozen encoder's features: LP before FT."""
+        """Fit a fresh head on the frozen encoder's features (what its last linear layer
+        sees): LP before FT."""
+        target = _head_linear(model, Yt.shape[1])
+        seen = [None]
+        # what the head sees, whatever the architecture: the input of its last linear layer
+        hook = target.register_forward_hook(lambda mod, args, out: seen.__setitem__(0, args[0]))
         order = np.argsort(-lengths, kind="stable")
         bs = int(self.eval_batch_size or 2 * int(self.batch_size))
-        pooled = torch.empty((len(features), model.classifier.in_features))
+        pooled = torch.empty((len(features), target.in_features))
         autocast, _ = self._autocast(torch, device)
         model.eval()
         bar = progress_bar(progress, total=len(features), desc="Linear probe", unit="text",
@@ -719,10 +824,12 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
                 for start in range(0, len(order), bs):
                     idx = order[start:start + bs]
                     batch = self._collate(tokenizer, [features[i] for i in idx], device)
-                    pooled[torch.as_tensor(idx)] = model.pool(**batch).float().cpu()
+                    model(**batch)
+                    pooled[torch.as_tensor(idx)] = seen[0].float().cpu()
                     if bar is not None:
                         bar.update(len(idx))
         finally:
+            hook.remove()
             if bar is not None:
                 bar.close()
         Z = pooled.to(device)
@@ -749,109 +856,8 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         with torch.enable_grad():
             opt.step(closure)
         with torch.no_grad():
-            model.classifier.weight.copy_(head.weight)
-            model.classifier.bias.copy_(head.bias)
-
-    def _train(self, torch, transformers, model, tokenizer, texts, Yd, train_idx, val_idx,
-               pos_weight, device, rng, progress, fresh_head=True):
-        from ..metrics import get_metric
-
-        features, lengths = self._tokenize(tokenizer, [texts[i] for i in train_idx])
-        Yt = torch.as_tensor(Yd[train_idx], dtype=torch.float32)
-        loss_fn = torch.nn.BCEWithLogitsLoss(
-            pos_weight=None if pos_weight is None
-            else torch.as_tensor(pos_weight, dtype=torch.float32, device=device))
-        if fresh_head and self.head_init == "linear_probe" and hasattr(model, "pool"):
-            self._linear_probe(torch, model, tokenizer, features, lengths, Yt, pos_weight,
-                               device, progress)
-        optimizer = torch.optim.AdamW(self._param_groups(model), lr=float(self.learning_rate))
-        steps_per_epoch = math.ceil(len(train_idx) / int(self.batch_size))
-        total = steps_per_epoch * int(self.epochs)
-        scheduler = transformers.get_linear_schedule_with_warmup(
-            optimizer, num_warmup_steps=int(float(self.warmup_ratio) * total),
-            num_training_steps=total)
-        autocast, scaler = self._autocast(torch, device)
-        metric = get_metric(self.early_stopping_metric)
-        val_texts = None if val_idx is None else [texts[i] for i in val_idx]
-
-        self.loss_curve_ = []
-        self.validation_scores_ = []
-        self.best_epoch_ = None
-        self.n_epochs_ = 0
-        best_score, best_state, bad_epochs = None, None, 0
-        bar = progress_bar(progress, total=total, desc="Fine-tuning", unit="step",
-                           extra=_EXTRA, purpose=_WHO)
-        try:
-            for epoch in range(int(self.epochs)):
-                model.train()
-                running, total_loss, n_seen = None, 0.0, 0
-                for batch_idx in self._train_batches(lengths, rng):
-                    batch = self._collate(tokenizer, [features[i] for i in batch_idx], device)
-                    target = Yt[batch_idx].to(device)
-                    with autocast:
-                        logits = model(**batch).logits
-                    loss = loss_fn(logits.float(), target)
-                    if not torch.isfinite(loss):
-                        raise FloatingPointError(
-                            f"{_WHO}: the training loss became {loss.item()} at epoch "
-                            f"{epoch + 1}; lower learning_rate (now {self.learning_rate}) or "
-                            "keep max_grad_norm set.")
-                    if scaler is not None:
-                        scaler.scale(loss).backward()
-                        scaler.unscale_(optimizer)
-                    else:
-                        loss.backward()
-                    if self.max_grad_norm is not None:
-                        torch.nn.utils.clip_grad_norm_(model.parameters(),
-                                                       float(self.max_grad_norm))
-                    if scaler is not None:
-                        scaler.step(optimizer)
-                        scaler.update()
-                    else:
-                        optimizer.step()
-                    scheduler.step()
-                    optimizer.zero_grad(set_to_none=True)
-                    value = float(loss.detach())
-                    total_loss += value * len(batch_idx)
-                    n_seen += len(batch_idx)
-                    running = value if running is None else 0.95 * running + 0.05 * value
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{running:.4f}")
-                self.loss_curve_.append(total_loss / max(n_seen, 1))
-                self.n_epochs_ = epoch + 1
-                if val_texts is None:
-                    continue
-                model.eval()
-                logits = self._logits_of(model, tokenizer, val_texts, device)
-                proba = 1.0 / (1.0 + np.exp(-logits))
-                y_val = Yd[val_idx]
-                pred = proba if metric.needs_scores else (proba >= self.threshold).astype(int)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    score = float(metric(y_val, pred))
-                if not np.isfinite(score):
-                    score = -np.inf
-                if not metric.greater_is_better:
-                    score = -score
-                self.validation_scores_.append(score if metric.greater_is_better else -score)
-                if bar is not None:
-                    bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{running:.4f}",
-                                    **{metric.name: f"{self.validation_scores_[-1]:.4f}"})
-                if best_score is None or score > best_score:
-                    best_score, bad_epochs = score, 0
-                    self.best_epoch_ = epoch + 1
-                    best_state = {k: v.detach().to("cpu", copy=True)
-                                  for k, v in model.state_dict().items()}
-                else:
-                    bad_epochs += 1
-                    if bad_epochs >= int(self.patience):
-                        break
-        finally:
-            if bar is not None:
-                bar.close()
-        if best_state is not None and self.best_epoch_ != self.n_epochs_:
-            model.load_state_dict(best_state)
+            target.weight.copy_(head.weight)
+            target.bias.copy_(head.bias)
 
     # ------------------------------------------------------------------
     # inference
@@ -937,10 +943,15 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
 
         ``config.json`` has ``problem_type="multi_label_classification"``,
         ``id2label`` and ``label2id`` (the label names, or ``LABEL_<i>`` when
-        ``Y`` had none), plus mlkit's ``threshold`` and ``max_length``.
-        ``transformers.AutoModelForSequenceClassification.from_pretrained``
-        loads it and gives the same logits; so does
-        :meth:`TransformerClassifier.from_pretrained`.
+        ``Y`` had none), plus mlkit's ``mlkit_threshold``,
+        ``mlkit_max_length`` and ``mlkit_pooling``. With ``pooling_="cls"``
+        (the default) ``transformers.AutoModelForSequenceClassification``
+        loads it and gives the same logits; so do
+        :meth:`TransformerClassifier.from_pretrained` and
+        :func:`mlkit.transformer.load_pretrained`. A ``pooling_="mean"``
+        model needs mlkit to load (a UserWarning says so). To store the
+        per-label thresholds of a :class:`~mlkit.ThresholdTuner` too, use
+        :func:`mlkit.transformer.save_pretrained`.
 
         The checkpoint is written to a temporary directory beside
         ``directory`` and then renamed into place, so an interrupted save
@@ -959,50 +970,49 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
             The absolute checkpoint directory.
         """
         check_is_fitted(self, "model_")
-        target = Path(os.fspath(directory)).expanduser().absolute()
-        if target.exists():
-            if not target.is_dir():
-                raise FileExistsError(f"{_WHO}.save_pretrained: {str(target)!r} is a file; give "
-                                      "a directory path.")
-            if any(target.iterdir()) and not (target / "config.json").is_file():
-                raise FileExistsError(
-                    f"{_WHO}.save_pretrained: {str(target)!r} is a non-empty directory that "
-                    "does not hold a checkpoint; refusing to replace it. Give a new or empty "
-                    "directory.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        try:
-            self._write_checkpoint(tmp)
-            if target.exists():
-                os.replace(target, old)
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if old.exists() and not target.exists():
-                os.replace(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-        return target
+        return self._save_folder(directory, {})
 
-    def _write_checkpoint(self, directory):
+    def _save_folder(self, directory, extra):
+        """Write the checkpoint with the config keys ``extra`` into ``directory``."""
+        from ._files import replace_directory
+
+        if self.pooling_ == "mean":
+            warnings.warn(
+                f"{_WHO}: this model mean-pools (pooling='mean'); its folder keeps the head in "
+                f"{_HEAD_FILE}, which transformers does not read: load it with "
+                "mlkit.transformer.load_pretrained. Fit with pooling='cls' for a checkpoint "
+                "any Hugging Face tool reproduces.", UserWarning, stacklevel=3)
+        return replace_directory(directory, lambda tmp: self._write_checkpoint(tmp, extra),
+                                 who=f"{_WHO}.save_pretrained", marker="config.json")
+
+    def _write_checkpoint(self, directory, extra=None):
         from .._torch import quiet_hf_loading
+        from ._config_keys import THRESHOLD_KEYS
 
+        config = self.model_.config
+        for key in THRESHOLD_KEYS:  # a loaded folder's thresholds belong to its tuner
+            if hasattr(config, key):
+                delattr(config, key)
         with quiet_hf_loading():
-            self.model_.config.update({_CFG_THRESHOLD: float(self.threshold),
-                                       _CFG_MAX_LENGTH: int(self.max_length),
-                                       _CFG_POOLING: self.pooling_})
-            if self.pooling_ == "mean":
-                from safetensors.torch import save_file
+            config.update({_CFG_THRESHOLD: float(self.threshold),
+                           _CFG_MAX_LENGTH: int(self.max_length),
+                           _CFG_POOLING: self.pooling_, **(extra or {})})
+            try:
+                if self.pooling_ == "mean":
+                    from safetensors.torch import save_file
 
-                self.model_.encoder.save_pretrained(directory)
-                head = self.model_.classifier
-                save_file({"weight": head.weight.detach().cpu().contiguous(),
-                           "bias": head.bias.detach().cpu().contiguous()},
-                          str(Path(directory) / _HEAD_FILE), metadata={"format": "pt"})
-            else:
-                self.model_.save_pretrained(directory)
-            self.tokenizer_.save_pretrained(directory)
+                    self.model_.encoder.save_pretrained(directory)
+                    head = self.model_.classifier
+                    save_file({"weight": head.weight.detach().cpu().contiguous(),
+                               "bias": head.bias.detach().cpu().contiguous()},
+                              str(Path(directory) / _HEAD_FILE), metadata={"format": "pt"})
+                else:
+                    self.model_.save_pretrained(directory)
+                self.tokenizer_.save_pretrained(directory)
+            finally:
+                for key in extra or {}:
+                    if hasattr(config, key):
+                        delattr(config, key)
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike[str],
@@ -1076,7 +1086,19 @@ class TransformerClassifier(MultiLabelClassifierMixin, BaseEstimator):
         else:
             kwargs = {} if getattr(config, "problem_type", None) == _MULTI else \
                 {"problem_type": _MULTI}
-            model = self._load_model(source, **kwargs)
+            try:
+                model, info = self._load_model(source, output_loading_info=True, **kwargs)
+            except RuntimeError as exc:  # transformers: weights of another shape
+                info = {"mismatched_keys": [f"({str(exc)[:200]})"]}
+            missing = list(info.get("missing_keys") or []) + [
+                str(k[0]) if isinstance(k, tuple) else str(k)
+                for k in info.get("mismatched_keys") or []]
+            if missing:
+                raise ValueError(
+                    f"{_WHO}: the weights of {os.fspath(source)!r} do not cover the model "
+                    f"(missing or mismatched: {sorted(missing)[:4]}); it would predict with "
+                    "randomly initialized weights. The checkpoint is incomplete or is not a "
+                    "fine-tuned classifier.")
         model.to(device)
         model.eval()
         self.model_ = model

@@ -40,6 +40,8 @@ def prepare_features(X):
     matrix with unsorted indices.
     """
     if sp.issparse(X):
+        if isinstance(X, sp.csr_matrix) and X.dtype == np.float64 and X.has_sorted_indices:
+            return X  # already in shape: no new object (and one less copy to ship)
         X = sp.csr_matrix(X, dtype=np.float64)
         if not X.has_sorted_indices:
             X = X.copy()

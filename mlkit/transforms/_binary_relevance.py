@@ -10,10 +10,11 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.linear_model import RidgeClassifier
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import LinearClassifierMixin, validate_data
+from .._engines import cluster_engine, fetch, label_chunks, parallel, share
 from ..base import CONSTANT_DECISION, fit_context
 from ._base import (
     ESTIMATOR_CONSTRAINTS,
@@ -61,6 +62,29 @@ def _fit_binary(estimator, X, y, fit_params):
     return est
 
 
+def _fit_labels(estimator, X, Y_block, fit_params):
+    """One cluster task: the classifiers of a chunk of labels, on one copy of ``X``."""
+    X = fetch(X)
+    return [_fit_binary(estimator, X, Y_block[:, k], fit_params)
+            for k in range(Y_block.shape[1])]
+
+
+def _fit_all_labels(estimator, X, columns, fit_params, n_jobs):
+    """Every label's classifier: one task per label on threads (or the local backend in
+    effect); on a Dask or Ray cluster, ``X`` is shared once and each task fits a chunk of
+    labels, so the features travel to each worker once, not once per label."""
+    engine = cluster_engine()
+    if engine is None:
+        return parallel(n_jobs)(
+            delayed(_fit_binary)(estimator, X, y, fit_params) for y in columns)
+    X_shared = share(X, engine)
+    parts = parallel(n_jobs)(
+        delayed(_fit_labels)(estimator, X_shared,
+                             np.column_stack([columns[j] for j in chunk]), fit_params)
+        for chunk in label_chunks(len(columns), n_jobs))
+    return [est for part in parts for est in part]
+
+
 def _positive_column(est, X, method):
     out = getattr(est, method)(X)
     if method == "predict_proba":
@@ -103,8 +127,11 @@ class BinaryRelevance(ProblemTransformation):
     indices) instead of once per label, labels are dispatched through
     scikit-learn's :class:`~sklearn.utils.parallel.Parallel` (threads by
     default: scikit-learn's liblinear and most linear solvers release the GIL,
-    so no copy of ``X`` is sent to worker processes; a joblib backend such as
-    Dask or Ray can be chosen with :func:`joblib.parallel_config`).
+    so no copy of ``X`` is sent to worker processes). Inside
+    ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) the labels are
+    fitted on the cluster's workers: ``X`` is put on the cluster once, and
+    the labels go in chunks, about four per worker, so the features travel to
+    each worker once, not once per label.
 
     Labels with no positive (or no negative) example in the training data,
     common inside cross-validation folds, get a constant predictor instead of
@@ -119,7 +146,9 @@ class BinaryRelevance(ProblemTransformation):
         ``LogisticRegression(solver="liblinear", C=10.0)``.
     n_jobs : int, default=None
         Number of labels fitted in parallel. None means 1 unless in a
-        :func:`joblib.parallel_config` context; -1 uses all processors.
+        :func:`joblib.parallel_config` context (whose ``n_jobs`` it takes; the
+        Dask backend's default is every worker thread of the cluster, the Ray
+        backend's is 1, so use ``n_jobs=-1`` there); -1 uses all processors.
 
     Notes
     -----
@@ -225,9 +254,7 @@ class BinaryRelevance(ProblemTransformation):
             self._constant_values = np.array(
                 [c[0] if v is None else v for c, v in zip(columns, values, strict=True)])
             return self
-        self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_binary)(base, X, columns[j], params) for j in range(n_labels)
-        )
+        self.estimators_ = _fit_all_labels(base, X, columns, params, self.n_jobs)
         self._linear_cache = (self._build_linear_stack(),)
         return self
 
@@ -252,7 +279,7 @@ class BinaryRelevance(ProblemTransformation):
             if method == "predict":
                 return (scores > 0).astype(np.int64)
             return scores
-        cols = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        cols = parallel(self.n_jobs)(
             delayed(_positive_column)(est, X, method) for est in self.estimators_
         )
         out = np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))

@@ -12,10 +12,11 @@ from sklearn.base import clone
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import delayed
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import validate_data
+from .._engines import cluster_engine, fetch, parallel, share
 from ..base import Interval, StrOptions, fit_context, slice_fit_params
 from ._base import (
     ESTIMATOR_CONSTRAINTS,
@@ -256,7 +257,7 @@ class ClassifierChain(ProblemTransformation):
 
 
 def _fit_chain(chain, X, Y, fit_params):
-    return chain.fit(X, Y, **fit_params)
+    return chain.fit(fetch(X), fetch(Y), **fit_params)
 
 
 class ClassifierChainEnsemble(ProblemTransformation):
@@ -274,7 +275,11 @@ class ClassifierChainEnsemble(ProblemTransformation):
     chain_method : {"predict", "predict_proba", "decision_function"}, default="predict"
         Passed to each :class:`ClassifierChain`.
     n_jobs : int, default=None
-        Chains fitted in parallel.
+        Chains fitted in parallel. None means 1 unless in a
+        :func:`joblib.parallel_config` context; inside
+        ``parallel_config(backend="dask")`` (or ``"ray"``, with ``n_jobs=-1``)
+        the chains are fitted on the cluster's workers, and ``X`` and ``Y``
+        travel to each worker once, not once per chain.
     random_state : int, RandomState instance or None, default=None
         Seeds the random orders.
 
@@ -347,15 +352,18 @@ class ClassifierChainEnsemble(ProblemTransformation):
                             chain_method=self.chain_method, random_state=int(s))
             for s in seeds
         ]
-        self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_chain)(c, X, Y, params) for c in chains
+        # on a Dask or Ray cluster, X and Y travel to each worker once, not once per chain
+        engine = cluster_engine()
+        X_shared, Y_shared = share(X, engine), share(Y, engine)
+        self.estimators_ = parallel(self.n_jobs)(
+            delayed(_fit_chain)(c, X_shared, Y_shared, params) for c in chains
         )
         return self
 
     def _mean(self, X, method):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False)
-        outs = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        outs = parallel(self.n_jobs)(
             delayed(getattr(c, method))(X) for c in self.estimators_
         )
         return np.mean(outs, axis=0)
