@@ -92,16 +92,6 @@ def _check_inputs(texts, Y, Y_pred, scores, label_names):
     return texts, Y, D.astype(np.int64), S, [str(n) for n in names]
 
 
-def _row_errors(Y, D, S, score_kind):
-    """Per-row error used to rank the worst-predicted examples."""
-    wrong = (Y != D).sum(axis=1).astype(float)
-    if S is not None and score_kind == "probability":
-        # how far the probabilities are from the truth, summed over labels; ties in
-        # the number of wrong decisions are broken by confidence
-        return wrong + np.abs(Y - S).sum(axis=1) / (Y.shape[1] + 1)
-    return wrong
-
-
 def _cooccurrence(Y):
     """Share of the rows with label i (row) that also carry label j (column), sparse: only
     the pairs that occur are stored (never ``n_labels ** 2`` cells)."""
@@ -313,7 +303,9 @@ def _cooccurrence_section(Y, names):
 
 
 def _worst_section(texts, Y, D, S, names, score_kind, n_worst, max_text_length):
-    err = _row_errors(Y, D, S, score_kind)
+    from .evaluation import row_errors  # the one definition of a row's loss
+
+    err = row_errors(Y, D, S, score_kind=score_kind)
     n_wrong = (Y != D).sum(axis=1)
     worst = [int(i) for i in np.argsort(-err, kind="stable")[:n_worst] if n_wrong[i] > 0]
     if worst:
