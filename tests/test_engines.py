@@ -158,6 +158,15 @@ def engine(request):
     return request.param, request.getfixturevalue(f"{request.param}_engine")
 
 
+# Ray's joblib backend starts a new pool of worker processes for every loop (5-10 s here):
+# the nested loops of a grid search and of the audit run on Ray in the slow suite only, to
+# keep the default suite within its budget; Dask runs them in both.
+@pytest.fixture(params=["dask", pytest.param("ray", marks=pytest.mark.slow)])
+def nested_engine(request):
+    """Like ``engine``; its Ray case is in the slow suite."""
+    return request.param, request.getfixturevalue(f"{request.param}_engine")
+
+
 @pytest.fixture(scope="module")
 def data(goemotions_slice):
     texts = list(goemotions_slice.X_train[:N_ROWS])
@@ -231,8 +240,8 @@ def test_threshold_tuner_folds_same_thresholds_on_workers(engine, data, tmp_path
     _check_copies(name, tmp_path, loops=2)
 
 
-def test_grid_search_over_mlkit_pipeline(engine, data, tmp_path):
-    name, backend = engine
+def test_grid_search_over_mlkit_pipeline(nested_engine, data, tmp_path):
+    name, backend = nested_engine
     texts, _, Y = data
     Y = Y[:, :8]
 
@@ -251,8 +260,8 @@ def test_grid_search_over_mlkit_pipeline(engine, data, tmp_path):
     assert _fit_pids(tmp_path) - {os.getpid()}, "no candidate was fitted on a worker"
 
 
-def test_audit_out_of_fold_on_workers(engine, data, tmp_path):
-    name, backend = engine
+def test_audit_out_of_fold_on_workers(nested_engine, data, tmp_path):
+    name, backend = nested_engine
     texts, _, Y = data
 
     def oof(log_dir=None):
