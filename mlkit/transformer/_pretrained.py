@@ -8,7 +8,6 @@ torch and transformers are imported by the functions (extra ``transformer``).
 from __future__ import annotations
 
 import json
-import math
 import os
 import struct
 from pathlib import Path
@@ -67,19 +66,20 @@ def _final_classifier(estimator):
 
 
 def _threshold_config(tuner, n_labels):
-    """The config keys of a fitted tuner's decision rule, thresholds in probabilities."""
+    """The config keys of a fitted tuner's decision rule, thresholds in probabilities
+    (mapped by the tuner's own ``calibrate``: no second conversion here)."""
     t = np.asarray(tuner.thresholds_, dtype=np.float64)
-    g = float(tuner.global_threshold_)
-    if tuner.response_method_ == "decision_function":
-        # TransformerClassifier.predict_proba is the sigmoid of its decision_function
-        t, g = 0.5 * (1.0 + np.tanh(0.5 * t)), 0.5 * (1.0 + math.tanh(0.5 * g))
-    elif tuner.response_method_ != "predict_proba":
-        raise ValueError(f"save_pretrained: the ThresholdTuner thresholds "
-                         f"{tuner.response_method_!r} scores; expected probabilities or logits.")
     if t.shape != (n_labels,):
         raise ValueError(f"save_pretrained: the ThresholdTuner has {t.size} thresholds for "
                          f"{n_labels} labels.")
-    return {CONFIG_THRESHOLDS_KEY: [float(v) for v in t], _CFG_GLOBAL: g,
+    rows = np.vstack([t, np.full(n_labels, float(tuner.global_threshold_))])
+    try:
+        t, g = tuner.calibrate(rows)
+    except ValueError as exc:
+        raise ValueError(f"save_pretrained: the ThresholdTuner thresholds "
+                         f"{tuner.response_method_!r} scores without a probability "
+                         f"equivalent ({exc})") from None
+    return {CONFIG_THRESHOLDS_KEY: [float(v) for v in t], _CFG_GLOBAL: float(g[0]),
             _CFG_AT_LEAST_ONE: bool(tuner.at_least_one_),
             _CFG_TOP_K: None if tuner.top_k is None else int(tuner.top_k)}
 
