@@ -6,6 +6,11 @@ Three steps, each one short command (run them under ``flock /tmp/mlkit-bench.loc
     python benchmarks/bench_scale.py model
     python benchmarks/bench_scale.py run   --sizes 100000 --engines local,local2,dask,ray
 
+Engine ``dask-cluster`` runs ``mlkit predict --engine dask --address ...`` against a Dask
+scheduler and two nanny-less single-threaded workers started as processes of their own (the
+shape of a real cluster: the scheduler is not in the driver's process), where ``dask``
+lets ``mlkit predict`` start a ``LocalCluster`` (scheduler in the driver, a nanny per worker).
+
 **Data.** ``N`` texts made from the 43,410 GoEmotions training comments (bundled with
 mlkit), written as Parquet parts of ``--part-rows`` rows (``id``, ``text``) under
 ``benchmarks/_out/scale/data_N/``. Row ``i`` of part ``p`` comes from
@@ -125,7 +130,8 @@ def _kind(proc, root_pid):
     if name.startswith("ray::") or cmd.startswith("ray::"):
         return "worker" if not any(s in cmd for s in ("Agent", "Actor", "Coordinator",
                                                        "StatsActor")) else "engine"
-    if "multiprocessing.spawn" in cmd or "spawn_main" in cmd or "default_worker.py" in cmd:
+    if ("multiprocessing.spawn" in cmd or "spawn_main" in cmd or "default_worker.py" in cmd
+            or "distributed.cli.dask_worker" in cmd):
         return "worker"
     return "engine"
 
@@ -178,6 +184,37 @@ def _finished_parts(out_dir, seen):
             seen[name] = time.perf_counter()
 
 
+def dask_cluster(predict_cmd, n_workers=2):
+    """Run ``predict_cmd`` (an ``mlkit predict --engine dask`` command) against a Dask
+    scheduler and ``n_workers`` single-threaded workers without nannies, each a process of
+    its own started here (the shape of a real cluster, where the scheduler does not share
+    the driver's process), then stop them."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    cli = [sys.executable, "-m", "distributed.cli."]
+    procs = [subprocess.Popen([cli[0], cli[1], cli[2] + "dask_scheduler", "--host",
+                               "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stderr=subprocess.DEVNULL)]
+    procs += [subprocess.Popen([cli[0], cli[1], cli[2] + "dask_worker", address,
+                                "--no-nanny", "--nthreads", "1", "--no-dashboard"],
+                               stderr=subprocess.DEVNULL) for _ in range(n_workers)]
+    try:
+        import distributed
+
+        with distributed.Client(address, timeout=60) as client:
+            client.wait_for_workers(n_workers, timeout=120)
+        return subprocess.run([*predict_cmd, "--address", address]).returncode
+    finally:
+        for proc in procs[::-1]:  # workers first; a worker without nanny may ignore
+            proc.kill()           # SIGTERM while it tries to reach the scheduler
+        for proc in procs:
+            proc.wait(30)
+
+
 def run_one(engine, n, part_rows):
     data = OUT / f"data_{n}"
     out_dir = OUT / f"pred_{engine}_{n}"
@@ -193,6 +230,9 @@ def run_one(engine, n, part_rows):
              "--redo", "-q"] for g in globs]
     if engine in ("dask", "ray"):
         cmds[0] += ["--workers", "2"]
+    if engine == "dask-cluster":  # scheduler and nanny-less workers in processes of their own
+        cmds[0][cmds[0].index("--engine") + 1] = "dask"
+        cmds[0] = [sys.executable, __file__, "dask-cluster", "--", *cmds[0]]
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", RAY_DEDUP_LOGS="0")
     started = time.perf_counter()
@@ -248,6 +288,8 @@ def report():
 
 
 def main():
+    if sys.argv[1:2] == ["dask-cluster"]:  # run_one's wrapper: dask-cluster -- COMMAND...
+        raise SystemExit(dask_cluster(sys.argv[3:]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("step", choices=("data", "model", "run", "report"))
     parser.add_argument("--sizes", default="100000,300000,1000000")
