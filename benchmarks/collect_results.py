@@ -42,6 +42,9 @@ SPEC = {
     "goemotions.embeddings": ("RESULTS_neural.md", "## Quality on the GoEmotions test split",
                               {"method": 'make_classifier("embeddings")', "train rows": "43,410"},
                               _NEURAL_COLUMNS),
+    "goemotions.hybrid": ("RESULTS_hybrid.md", "## Test split",
+                          {"method": 'make_classifier("hybrid")'},
+                          {"macro_f1": "macro-F1", "micro_f1": "micro-F1"}),
     "goemotions.embeddings_sentence_only": (
         "RESULTS_neural.md", "## Quality on the GoEmotions test split",
         {"method": "ablation: sentence embedding only"}, _NEURAL_COLUMNS),

@@ -27,6 +27,8 @@ _LAZY_ATTRS = {
     "ClassifierChainEnsemble": "mlkit.transforms",
     # thresholds
     "ThresholdTuner": "mlkit.thresholds",
+    # blending several models' scores
+    "ScoreBlend": "mlkit.ensemble",
     # recommended models
     "make_classifier": "mlkit._factory",
     # labels
@@ -39,8 +41,8 @@ _LAZY_ATTRS = {
     "load_model": "mlkit.persistence",
 }
 _SUBMODULES = {
-    "datasets", "evaluation", "features", "insights", "io", "metrics", "model_selection",
-    "persistence",
+    "datasets", "ensemble", "evaluation", "features", "insights", "io", "metrics",
+    "model_selection", "persistence",
     "report", "serve", "thresholds", "transformer", "transforms",
 }
 

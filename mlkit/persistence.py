@@ -128,6 +128,7 @@ _SERIALIZERS = ("auto", "safe", "skops", "pickle")
 #: download, no disk cache, no checkpoint file name that leaves its temporary
 #: directory.
 TRUSTED_TYPES = (
+    "mlkit.ensemble.ScoreBlend",
     "mlkit.features._tfidf.TfidfFeaturizer",
     "mlkit.features._embeddings.SentenceEmbeddingFeaturizer",
     "mlkit.thresholds.SigmoidCalibrator",
@@ -1227,6 +1228,16 @@ def _param_problems(name, state):
     if name.startswith("sklearn.") and "memory" in state and state["memory"] is not None:
         # a joblib cache directory: a Pipeline would write there
         bad("memory", state["memory"], (None,))
+    if name == "mlkit.ensemble.ScoreBlend":
+        # the names of the member scoring methods the blend calls at predict time
+        for key, allowed in (("response_method", ("auto", "decision_function",
+                                                  "predict_proba")),
+                             ("response_methods_", ("decision_function", "predict_proba"))):
+            value = state.get(key)
+            ok = (type(value) is str and value in allowed) if key == "response_method" else (
+                type(value) is list and all(type(v) is str and v in allowed for v in value))
+            if key in state and not ok:
+                bad(key, value, allowed)
     if name == "mlkit.features._embeddings.SentenceEmbeddingFeaturizer":
         if state.get("local_files_only", _NOT_JSON) is not True:
             problems.append("a SentenceEmbeddingFeaturizer with local_files_only=False "

@@ -4,12 +4,16 @@
 :func:`write_report` predicts with a fitted estimator and writes the file.
 The page holds the headline metrics, per-label F1 and support (plot and
 table, with each label's decision threshold), precision-recall curves of the
-most frequent labels, the label co-occurrence heatmap, and the worst-predicted
-examples with their texts, and every row's decisions and scores as inert
-JSON data (:func:`read_report_predictions`). Plots are PNG images embedded in
-the page (no external resource, no executable script), so the file renders
-offline. Needs matplotlib
-(extra ``plots``).
+most frequent labels, the label co-occurrence heatmap, a map of the rows
+(t-SNE of their TF-IDF, coloured by how wrong each row's prediction is, with
+clusters and their error rates), the worst-predicted examples with their
+texts, and every row's decisions and scores as inert JSON data
+(:func:`read_report_predictions`). Plots are PNG images and an SVG map
+embedded in the page; one inline script (no external resource) makes the
+tables sortable, searchable and filterable and the map hoverable, and the
+page reads as a static document without it. The file renders offline. Row
+numbers are 0-based positions in the input data. Needs matplotlib (extra
+``plots``).
 """
 
 from __future__ import annotations
@@ -121,6 +125,8 @@ def render_report(
     embed_predictions: bool = True,
     embed_scores: bool | str = "auto",
     max_label_rows: int | None = 1000,
+    map_points: int = 1500,
+    map_method: str = "tsne",
 ) -> str:
     """The evaluation report as a self-contained HTML string.
 
@@ -168,6 +174,11 @@ def render_report(
         The per-label table shows at most this many labels (the most
         frequent first) and says how many it left out; None shows all.
         The plots show at most 40 labels whatever the label count.
+    map_points : int, default=1500
+        Rows drawn on the map of the rows (every wrongly predicted row
+        first, then a random sample); 0 leaves the map out.
+    map_method : {"tsne", "pca", "svd"}, default="tsne"
+        Its projection (see :func:`mlkit.insights.embedding_map`).
 
     Returns
     -------
@@ -183,6 +194,9 @@ def render_report(
             max_label_rows, (int, np.integer)) or max_label_rows < 1):
         raise ValueError(f"max_label_rows must be a positive int or None (all labels); got "
                          f"{max_label_rows!r}.")
+    if isinstance(map_points, bool) or not isinstance(map_points, (int, np.integer)) \
+            or map_points < 0:
+        raise ValueError(f"map_points must be an int >= 0 (0: no map); got {map_points!r}.")
     texts, Y, D, S, names = _check_inputs(texts, Y, Y_pred, scores, label_names)
     metrics = evaluate(Y, D, S, label_names=names)
     report = per_label_report(Y, D, label_names=names, thresholds=thresholds, y_score=S)
@@ -193,6 +207,7 @@ def render_report(
                            thresholds is not None),
         _pr_section(Y, S, names, report, order, n_pr_labels),
         _cooccurrence_section(Y, names),
+        _map_section(texts, Y, D, names, map_points, map_method),
         _worst_section(texts, Y, D, S, names, score_kind, n_worst, max_text_length),
     ]
     if embed_predictions:
@@ -315,22 +330,76 @@ def _worst_section(texts, Y, D, S, names, score_kind, n_worst, max_text_length):
             pred = [names[j] for j in np.flatnonzero(D[i])]
             missed = [t for t in true if t not in pred]
             spurious = [p for p in pred if p not in true]
-            ex_rows.append([i + 1, _shorten(texts[i], max_text_length), _names(true),
+            ex_rows.append([i, _shorten(texts[i], max_text_length), _names(true),
                             _names(pred), _names(missed), _names(spurious), float(err[i])])
         how = ("number of wrong labels, ties broken by how far the probabilities are from the "
                "truth" if S is not None and score_kind == "probability"
                else "number of wrong labels")
         body = _html.html_table(
             ex_rows, ["row", "text", "true", "predicted", "missed", "spurious", "error"],
-            float_format="{:.2f}")
+            float_format="{:.2f}", filters={"true": "list", "predicted": "list",
+                                            "missed": "list", "spurious": "list",
+                                            "error": "range"})
     else:
         how = "every row is predicted exactly right"
         body = "<p>No wrongly predicted row.</p>"
     return _html.section(
         "Worst-predicted examples",
-        f'<p class="note">Rows ranked by error ({how}); row numbers count data rows from 1.</p>',
+        f'<p class="note">Rows ranked by error ({how}); {_html.ROW_NOTE}.</p>',
         body,
         section_id="worst",
+    )
+
+
+_WRONG_KINDS = ("right", "1 wrong label", "2+ wrong labels")
+
+
+def _map_section(texts, Y, D, names, map_points, method):
+    """A map of the rows coloured by their wrong labels, with clusters and error rates."""
+    from .insights._map import embedding_map
+
+    if map_points == 0 or len(texts) < 3:
+        return ""
+    n_wrong = (Y != D).sum(axis=1)
+    try:
+        emap = embedding_map(texts, Y, label_names=names, scores=(n_wrong > 0).astype(float),
+                             method=method, max_points=map_points, random_state=0)
+    except ValueError as exc:  # e.g. texts without words: the rest of the report stands
+        return _html.section("Map of the rows", f'<p class="note">No map: {_html.esc(exc)}</p>',
+                             section_id="map")
+    points, clusters = emap.points, emap.clusters
+    rows = points["row"].to_numpy()
+    wrong = np.minimum(n_wrong[rows], 2)
+    # the page's script adds each colouring's value (wrong labels, cluster, labels)
+    tips = [f"row {int(i)}\n{_shorten(texts[i], 90)}" for i in rows]
+    modes = [
+        {"name": "wrong labels", "type": "category", "names": list(_WRONG_KINDS),
+         "values": wrong.tolist()},
+        {"name": "cluster", "type": "category", "names": [str(c) for c in range(len(clusters))],
+         "values": points["cluster"].tolist()},
+        {"name": "true label", "type": "sets", "names": names,
+         "values": [np.flatnonzero(Y[i]).tolist() for i in rows]},
+        {"name": "predicted label", "type": "sets", "names": names,
+         "values": [np.flatnonzero(D[i]).tolist() for i in rows]},
+    ]
+    centres = [(float(g["x"].median()), float(g["y"].median()), str(c))
+               for c, g in points.groupby("cluster")]
+    table = _html.html_table(
+        [(int(r.cluster), int(r.size), float(r.error_rate), r.label_mix, r.top_terms)
+         for r in clusters.itertuples()],
+        ["cluster", "rows", "wrongly predicted", "label mix (true)", "top terms"])
+    return _html.section(
+        "Map of the rows",
+        f'<p class="note">Each point is a row, placed by {_html.esc(method)} of its TF-IDF '
+        "vector (truncated SVD to 50 dimensions): rows close on the map have similar texts. "
+        "Numbers mark clusters (k-means on all rows). Hover a point for its row, labels and "
+        f"text (needs JavaScript). {len(points):,} of {len(texts):,} rows drawn (at most "
+        f"{map_points:,}: every wrongly predicted row, the rest a random sample); "
+        f"{_html.ROW_NOTE}.</p>",
+        _html.html_map(points[["x", "y"]].to_numpy(), tips, modes, annotations=centres,
+                       alt="Map of the rows"),
+        table,
+        section_id="map",
     )
 
 
@@ -351,7 +420,7 @@ def _predictions_data(D, S, names, score_kind, scores_left_out=False):
     payload = {
         "labels": [str(n) for n in names],
         "score_kind": score_kind,
-        "row_numbers": "data rows counted from 1",
+        "row_numbers": _html.ROW_NOTE,
         "predicted": [np.flatnonzero(d).tolist() for d in D],
         "scores": None if S is None else np.round(S, 6).tolist(),
     }

@@ -46,6 +46,9 @@ DOCSTRING_EXCEPTIONS = {
     "mlkit.insights._audit.LabelAudit.__init__": _RESULT_OBJECT.format(maker="audit"),
     "mlkit.metrics._report.LabelReport.__init__": _RESULT_OBJECT.format(maker="per_label_report"),
     "mlkit.evaluation.ModelEvaluation.__init__": _RESULT_OBJECT.format(maker="evaluate_model"),
+    "mlkit.insights._compare.SplitComparison.__init__": _RESULT_OBJECT.format(
+        maker="compare_splits"),
+    "mlkit.insights._map.EmbeddingMap.__init__": _RESULT_OBJECT.format(maker="embedding_map"),
 }
 
 # Modules that may call print(): the command line and the demo script.
@@ -85,6 +88,8 @@ def _public_api():
                     fn = _unwrap(value)
                     if fn is None or (attr.startswith("_") and attr != "__init__"):
                         continue
+                    if attr in ("get_params", "set_params"):  # scikit-learn's API, documented
+                        continue                          # there (ScoreBlend overrides them)
                     kind = ("init" if attr == "__init__" else
                             "property" if isinstance(value, property) else "method")
                     found[f"{klass.__module__}.{klass.__qualname__}.{attr}"] = (fn, kind, klass)

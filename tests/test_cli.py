@@ -341,6 +341,10 @@ def test_demo_command(capsys):
 
 
 def test_inspect(tmp_path, capsys, jigsaw_files):
+    import re
+
+    pd = pytest.importorskip("pandas")
+
     import mlkit.insights as insights
 
     if not hasattr(insights, "audit"):
@@ -364,8 +368,105 @@ def test_inspect(tmp_path, capsys, jigsaw_files):
     assert cleaned.frame.columns.tolist() == original.frame.columns.tolist()
     kept = [original.frame["id"].tolist().index(i) for i in cleaned.frame["id"]]
     changed = int((cleaned.Y != original.Y[kept]).sum()) + (len(original) - len(cleaned))
-    assert 0 < changed <= 5  # the five most suspicious cells, no more
-    assert "changed by 5 edit(s)" in err
+    assert 0 < changed <= 5  # at most the five most suspicious cells, none below 0.5
+    assert re.search(rf"{changed} label cell\(s\) changed by {changed} of \d edit\(s\)", err)
+    assert "row = 0-based position in the input data (header not counted)" in out
+    # the row numbers printed are positions in the data: the printed text is texts[row]
+    first = re.search(r"^\s*(\d+)\s+(toxic|severe_toxic|obscene|threat|insult|identity_hate)\s",
+                      out.split("most suspicious label cells")[1], re.M)
+    assert first is not None
+    row = int(first.group(1))
+    assert " ".join(original.texts[row].split())[:30] in " ".join(out.split())
+    # the edit log next to the export undoes it: the original file back, byte for byte
+    log = tmp_path / "clean.csv.edits.json"
+    assert "row = 0-based" in log.read_text(encoding="utf-8")
+    restored = tmp_path / "restored.csv"
+    code, _, err = run(capsys, "inspect", "--undo", log, "-o", restored)
+    assert code == 0, err
+    back = read_dataset(restored)
+    pd.testing.assert_frame_equal(back.frame, original.frame)  # every cell of every column
+    assert back.fingerprint() == original.fingerprint()
+    from mlkit.io import write_dataset
+
+    write_dataset(original, tmp_path / "rewritten.csv")  # same bytes as mlkit writes the input
+    assert restored.read_bytes() == (tmp_path / "rewritten.csv").read_bytes()
+    code, _, err = run(capsys, "inspect", "--undo", log)
+    assert code == 2 and "--undo needs -o FILE" in err
+    code, _, err = run(capsys, "inspect", jigsaw_files[0], "--undo", log, "-o",
+                       tmp_path / "x.csv")
+    assert code == 2 and "not the edited data the log was written for" in err
+
+
+def test_inspect_no_row_left_without_labels_and_undo(tmp_path, capsys, go_files):
+    """GoEmotions rows all have a label: by default the export skips (and counts) the
+    edits that would empty a row; --allow-empty-rows applies them; --undo restores the
+    JSON Lines file with its label lists."""
+    import re
+
+    from mlkit.io import read_dataset
+
+    data = read_dataset(go_files[0])
+    assert (data.Y.sum(axis=1) > 0).all()
+    code, _, err = run(capsys, "inspect", go_files[0], "--export-clean", tmp_path / "c.jsonl")
+    assert code == 0, err
+    skipped = re.search(r"note: (\d+) edit\(s\) skipped: each would have left a row without "
+                        r"labels \(--allow-empty-rows applies them\)", err)
+    assert skipped and int(skipped.group(1)) > 0  # measured: 4 of 37 edits
+    assert (read_dataset(tmp_path / "c.jsonl").Y.sum(axis=1) > 0).all()
+    code, _, err = run(capsys, "inspect", go_files[0], "--export-clean", tmp_path / "e.jsonl",
+                       "--allow-empty-rows")
+    assert code == 0, err
+    emptied = read_dataset(tmp_path / "e.jsonl").Y.sum(axis=1) == 0
+    assert emptied.sum() == int(skipped.group(1))  # one skipped edit per row it would empty
+    code, _, err = run(capsys, "inspect", "--undo", tmp_path / "e.jsonl.edits.json", "-o",
+                       tmp_path / "back.jsonl")
+    assert code == 0, err
+    back = read_dataset(tmp_path / "back.jsonl")
+    assert back.texts == data.texts and (back.Y == data.Y).all()
+    assert back.frame.equals(data.frame)
+
+
+def test_inspect_precomputed_proba_and_min_score(tmp_path, capsys, jigsaw_files):
+    """--proba FILE audits probabilities from elsewhere (.npy, or a CSV whose columns are
+    matched by label name); --fix-top N never goes below --min-score."""
+    pd = pytest.importorskip("pandas")
+    from mlkit.insights import audit
+    from mlkit.io import read_dataset
+
+    data = read_dataset(jigsaw_files[0])
+    a = audit("tfidf", data.texts, data.Y, label_names=data.label_names, cv=2)
+    np.save(tmp_path / "p.npy", a.oof_proba)
+    named = pd.DataFrame(a.oof_proba, columns=data.label_names)
+    named[list(data.label_names[::-1])].to_csv(tmp_path / "p.csv", index=False)
+    outs = []
+    for proba in ("p.npy", "p.csv"):
+        code, out, err = run(capsys, "inspect", jigsaw_files[0], "--cv", "2", "--proba",
+                             tmp_path / proba, "--export-clean", tmp_path / f"c_{proba}.csv",
+                             "--fix-top", "50")
+        assert code == 0, err
+        outs.append(out)
+        assert "LabelAudit of 267 rows x 6 labels" in out
+    assert outs[0] == outs[1]  # same probabilities, same audit
+    cleaned = read_dataset(tmp_path / "c_p.npy.csv")
+    changed = cleaned.Y != data.Y
+    assert changed.any() and np.all(a.issue_scores[changed] >= 0.5)
+    assert "scored below --min-score 0.5 and were not applied" in err
+    code, _, err = run(capsys, "inspect", jigsaw_files[0], "--cv", "2", "--proba",
+                       tmp_path / "p.npy", "--export-clean", tmp_path / "all.csv",
+                       "--fix-top", "50", "--min-score", "0", "--allow-empty-rows")
+    assert code == 0, err
+    rows, cols = a.suggested_cells(50, min_score=0.0)  # the per-label caps still apply
+    applied = read_dataset(tmp_path / "all.csv").Y != data.Y
+    assert applied.sum() == len(rows) > changed.sum()
+    assert (a.issue_scores[applied] < 0.5).any()
+    np.save(tmp_path / "scores.npy", a.oof_proba * 8 - 4)
+    np.save(tmp_path / "short.npy", a.oof_proba[:, :3])
+    for bad, message in (("scores.npy", "looks like decision scores"),
+                         ("short.npy", "has 3 columns but Y has 6 labels"),
+                         ("nope.npy", "no such file")):
+        code, _, err = run(capsys, "inspect", jigsaw_files[0], "-q", "--proba", tmp_path / bad)
+        assert code == 2 and message in err, err
+        _assert_one_line_error(err, "inspect")
 
 
 # --------------------------------------------------------------------------
@@ -509,6 +610,31 @@ def test_embeddings_model_trains_saves_safely_and_serves(tmp_path, capsys, monke
     with TestClient(create_app(path)) as client:
         r = client.post("/predict", json={"texts": ["you are an idiot", "thanks"]})
     assert r.status_code == 200 and len(r.json()["predictions"]) == 2
+
+
+@pytest.mark.slow
+def test_hybrid_model_trains_saves_safely_and_predicts(tmp_path, capsys, monkeypatch,
+                                                      jigsaw_files):
+    """--model hybrid: the tfidf and embeddings pipelines blended; --batch-size reaches the
+    embedding member; the safe model file predicts what the trained model predicted."""
+    from _neural_fixtures import minilm_dir
+
+    from mlkit.persistence import load_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = tmp_path / "hybrid.mlkit"
+    code, out, err = run(capsys, "train", jigsaw_files[0], "--model", "hybrid",
+                         "--base-model", minilm_dir(), "--cv", "2", "--batch-size", "16",
+                         "-o", path)
+    assert code == 0, err
+    assert read_metadata(path)["serializer"] == "safe"
+    model = load_model(path)
+    blend = model.estimator_
+    assert blend.names_ == ["tfidf", "embeddings"]
+    assert blend.named_estimators_["embeddings"].named_steps["features"].batch_size == 16
+    code, out, err = run(capsys, "evaluate", path, jigsaw_files[1], "--json", "-")
+    assert code == 0, err
+    assert json.loads(out[out.index("\n{") + 1:])["metrics"]["f1_micro"] > 0
 
 
 def test_evaluate_is_layout_independent(tmp_path, capsys, go_files, go_model):

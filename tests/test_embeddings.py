@@ -287,7 +287,8 @@ def test_make_classifier_embeddings(model_dir, data, fitted):
     assert model.named_steps["classifier"].thresholds_.shape == (len(model.classes_),)
     with pytest.raises(ValueError, match="takes no model="):
         mlkit.make_classifier("tfidf", model=model_dir)
-    with pytest.raises(ValueError, match="supports \\('tfidf', 'embeddings', 'transformer'\\)"):
+    with pytest.raises(ValueError, match="supports \\('tfidf', 'embeddings', 'transformer', "
+                                         "'hybrid'\\)"):
         mlkit.make_classifier("bert")
 
 

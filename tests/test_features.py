@@ -276,3 +276,72 @@ def test_auto_char_ngrams_follow_text_length(texts):
     assert long.char_ngram_range_ is None and long.char_vectorizer_ is None
     # the threshold is a parameter
     assert TfidfFeaturizer(auto_char_max_length=10_000).fit(long_texts).char_ngram_range_ == (2, 5)
+
+
+def _char_document_frequencies(texts, ngram_range=(2, 5)):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    counts = CountVectorizer(analyzer="char_wb", ngram_range=ngram_range).fit(texts)
+    X = counts.transform(texts)
+    df = np.asarray((X > 0).sum(axis=0)).ravel()
+    return dict(zip(counts.get_feature_names_out(), df, strict=True))
+
+
+def test_char_max_df_drops_the_commonest_char_ngrams_only(texts):
+    df = _char_document_frequencies(texts)
+    full = TfidfFeaturizer().fit(texts)
+    pruned = TfidfFeaturizer(char_max_df=0.05).fit(texts)  # 400 texts: df <= 20 kept
+    expected = {g for g, d in df.items() if 2 <= d <= 20}
+    assert set(pruned.char_vectorizer_.vocabulary_) == expected
+    assert set(full.char_vectorizer_.vocabulary_) == {g for g, d in df.items() if d >= 2}
+    assert "th" in full.char_vectorizer_.vocabulary_ and df["th"] > 20
+    # the word block is untouched; the rows are still unit-norm
+    assert full.word_vectorizer_.vocabulary_ == pruned.word_vectorizer_.vocabulary_
+    X_full, X_pruned = full.transform(texts), pruned.transform(texts)
+    assert X_pruned.nnz < 0.7 * X_full.nnz
+    norms = np.sqrt(np.asarray(X_pruned.multiply(X_pruned).sum(axis=1)).ravel())
+    np.testing.assert_allclose(norms[norms > 0], 1.0, rtol=1e-5)
+    # a count works as in max_df, and max_df still applies to the character block
+    by_count = TfidfFeaturizer(char_max_df=20).fit(texts)
+    assert by_count.char_vectorizer_.vocabulary_.keys() == pruned.char_vectorizer_.vocabulary_.keys()
+    both = TfidfFeaturizer(char_max_df=0.05, max_df=10).fit(texts)
+    assert set(both.char_vectorizer_.vocabulary_) == {g for g, d in df.items() if 2 <= d <= 10}
+
+
+def test_char_max_df_never_goes_below_min_df(texts):
+    # 40 texts x 0.01 = 0.4 of a text: the n-grams seen in exactly min_df texts stay
+    few = texts[:40]
+    df = _char_document_frequencies(few)
+    feat = TfidfFeaturizer(char_max_df=0.01).fit(few)
+    assert set(feat.char_vectorizer_.vocabulary_) == {g for g, d in df.items() if d == 2}
+    feat = TfidfFeaturizer(char_max_df=0.01, min_df=3).fit(few)
+    assert set(feat.char_vectorizer_.vocabulary_) == {g for g, d in df.items() if d == 3}
+
+
+@pytest.mark.parametrize("value", [1.5, 0, -0.1, "auto"])
+def test_char_max_df_is_validated(value, texts):
+    with pytest.raises(ValueError, match="'char_max_df' parameter of TfidfFeaturizer must be"):
+        TfidfFeaturizer(char_max_df=value).fit(texts)
+
+
+def test_char_max_df_prunes_common_char_ngrams_of_short_texts_only(texts):
+    feats = TfidfFeaturizer(char_max_df=0.05)
+    # short texts: the character block without its commonest n-grams, same word block
+    X, X_all = clone(feats).fit_transform(texts), TfidfFeaturizer().fit_transform(texts)
+    assert X.nnz < 0.7 * X_all.nnz
+    # long texts ("auto" leaves the character block out): exactly the plain featurizer's
+    long_texts = [(t + " ") * 20 for t in texts[:100]]
+    _same(clone(feats).fit_transform(long_texts), TfidfFeaturizer().fit_transform(long_texts))
+
+
+def test_char_max_df_is_not_applied_where_it_would_leave_no_char_ngram():
+    # every character n-gram is in both texts, above char_max_df=1: the block is kept whole
+    texts = ["ab ab", "ab ab"]
+    params = dict(char_ngram_range=(2, 3), min_df=1)
+    pruned = TfidfFeaturizer(char_max_df=1, **params).fit(texts)
+    plain = TfidfFeaturizer(**params).fit(texts)
+    assert pruned.char_vectorizer_.vocabulary_ == plain.char_vectorizer_.vocabulary_
+    _same(pruned.transform(["ab ba"]), plain.transform(["ab ba"]))
+    # the word block's own errors are unchanged
+    with pytest.raises(ValueError, match=r"no terms to keep in 2 text\(s\).*raise max_df"):
+        TfidfFeaturizer(char_max_df=1, max_df=1, **params).fit(texts)

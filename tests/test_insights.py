@@ -168,7 +168,23 @@ def test_label_issues_table(goemotions_audit):
     assert {"given", "proba", "context_proba", "threshold", "label_support", "given_labels",
             "text"} <= set(li)
     assert len(li) > 0
-    assert li["score"].is_monotonic_decreasing
+    # ranked by score band (0.1 wide), confident before low-confidence within a band, score
+    band = np.minimum(np.floor(li["score"].to_numpy() * 10), 9)
+    assert (np.diff(band) <= 0).all()
+    low = li["low_confidence"].to_numpy()
+    np.testing.assert_array_equal(low, li["label_support"].to_numpy() < 20)
+    for b in np.unique(band):
+        in_band = band == b
+        assert (np.diff(low[in_band].astype(int)) >= 0).all()
+        for flag in (False, True):
+            assert li["score"][in_band & (low == flag)].is_monotonic_decreasing
+    # this slice has labels with fewer than 20 positives and they get issues of >= 0.5
+    assert (low & (li["score"].to_numpy() >= 0.5)).any()
+    assert li.attrs["row_numbering"] == (
+        "row = 0-based position in the input data (header not counted)")
+    assert li.attrs["low_confidence_support"] == 20
+    assert result.to_frame().attrs["row_numbering"] == li.attrs["row_numbering"]
+    assert result.row_scores.index.name == "row"
     assert set(li["kind"]) == {"missing", "wrong"}
     assert (li["score"] >= 0.05).all() and (li["score"] <= 1).all()
     names = list(result.label_names)
@@ -262,7 +278,8 @@ def test_to_html_self_contained(goemotions_audit, tmp_path):
     assert {"Data error score distribution", "Per-label F1 and support",
             "Label overlap heatmap", "Label co-occurrence heatmap"} <= set(imgs)
     assert not re.search(r'(src|href)="(https?:)?//', page)
-    assert "<script" not in page
+    assert not re.search(r"<script[^>]*\bsrc=", page)  # scripts, if any, are inline
+    assert "0-based position in the input data" in page  # the row numbering, stated
     for sid in ("overview", "data-error-score", "label-issues", "label-health", "overlap",
                 "duplicates"):
         assert f'id="{sid}"' in page
@@ -299,7 +316,7 @@ def test_to_html_self_contained(goemotions_audit, tmp_path):
 
 def _changed(result, texts, Y, **kwargs):
     edits = result.suggest_edits(**kwargs)
-    _, Y2, _ = edits.apply(texts, Y)
+    _, Y2, _ = edits.apply(texts, Y, allow_empty=True)  # the rule itself, no safeguard
     return edits, Y2 != Y
 
 
@@ -307,7 +324,7 @@ def test_suggested_edits_fix_injected_errors(goemotions_audit):
     result, texts, Y, flipped, _ = goemotions_audit
     Y_before = Y.copy()
     edits = result.suggest_edits()
-    texts2, Y2, kept = edits.apply(texts, Y)
+    texts2, Y2, kept = edits.apply(texts, Y, allow_empty=True)
     np.testing.assert_array_equal(Y, Y_before)  # input untouched
     assert isinstance(Y2, np.ndarray) and Y2.shape == Y.shape and texts2 == texts
     np.testing.assert_array_equal(kept, np.arange(len(texts)))
@@ -361,6 +378,7 @@ def test_suggested_edits_per_label_cap(goemotions_audit):
     assert changed_high.sum() < changed.sum() and not (changed_high & ~changed).any()
     _, changed_top = _changed(result, texts, Y, top_n=50)
     assert changed_top.sum() == 50 and np.all(changed_top.sum(axis=0) <= cap)
+    assert np.all(result.issue_scores[changed_top] >= 0.5)
     assert not (changed_top & (Y == 1) & rare[None, :]).any()
     # Edits.add_suggestions takes the same options
     assert len(Edits().add_suggestions(result, max_share=None)) == len(edits_all)
@@ -556,3 +574,174 @@ def test_no_warnings_from_audit(small):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         audit(None, texts, Y, cv=3)
+
+
+# --------------------------------------------------------------------------
+# precomputed out-of-fold probabilities (any model)
+# --------------------------------------------------------------------------
+
+
+def test_audit_takes_out_of_fold_probabilities_of_any_model(goemotions_slice, tmp_path):
+    """Probabilities from scikit-learn's cross_val_predict of a one-vs-rest logistic
+    regression (no mlkit estimator) drive the audit; given the same probabilities, the
+    audit's scores are exactly those of the estimator path."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.multiclass import OneVsRestClassifier
+
+    texts = list(goemotions_slice.X_train[:1000])
+    Y = goemotions_slice.Y_train[:1000]
+    keep = Y.sum(axis=0) >= 5
+    Y, names = Y[:, keep], goemotions_slice.label_names[keep]
+    Y_noisy, flipped = inject_label_noise(Y, missing=0.10, spurious=0.03, random_state=3)
+    model = make_pipeline(TfidfVectorizer(sublinear_tf=True),
+                          OneVsRestClassifier(LogisticRegression(C=10.0, max_iter=500)))
+    P = cross_val_predict(model, texts, Y_noisy, method="predict_proba",
+                          cv=KFold(3, shuffle=True, random_state=0))
+    P_before = P.copy()
+    a = audit(None, texts, Y_noisy, oof_proba=P, label_names=names, cv=3)
+    np.testing.assert_array_equal(P, P_before)  # input untouched
+    assert a.model is None and a.response_method == "precomputed"
+    np.testing.assert_array_equal(a.oof_proba, P)
+    assert _cell_ap(flipped, a.issue_scores) > 10 * flipped.mean()  # far above chance
+    assert a.label_health["train_f1"].isna().all()  # no model refitted on all rows
+    assert a.to_html(tmp_path / "audit.html").read_text(encoding="utf-8").startswith(
+        "<!DOCTYPE html>")
+    assert "LabelAudit of 1,000 rows" in a.summary()
+    # the estimator path, then the same probabilities passed back: the same scores
+    est = audit(model, texts, Y_noisy, label_names=names, cv=3, random_state=1)
+    again = audit(None, texts, Y_noisy, oof_proba=est.oof_proba, label_names=names, cv=3,
+                  random_state=1)
+    np.testing.assert_array_equal(again.issue_scores, est.issue_scores)
+    np.testing.assert_array_equal(again.data_error_scores, est.data_error_scores)
+    # a model with predict_proba: its tuner chose the thresholds on the same probabilities
+    pd.testing.assert_frame_equal(again.label_issues, est.label_issues)
+    np.testing.assert_array_equal(again.oof_pred, est.oof_pred)
+    # a DataFrame is matched by its column names, in any order
+    shuffled = pd.DataFrame(P, columns=names)[list(names[::-1])]
+    b = audit(None, texts, Y_noisy, oof_proba=shuffled, label_names=names, cv=3)
+    np.testing.assert_array_equal(b.issue_scores, a.issue_scores)
+
+
+def test_audit_oof_proba_bad_input(small):
+    texts, Y, names = small
+    P = np.full(Y.shape, 0.2)
+    P[Y == 1] = 0.7
+    cases = [
+        ({"oof_proba": P[:-1]}, ValueError, "oof_proba has 299 rows but there are 300 texts"),
+        ({"oof_proba": P[:, :-1]}, ValueError, "oof_proba has 27 columns but Y has 28 labels"),
+        ({"oof_proba": P[:, 0]}, ValueError, "oof_proba must be 2-D"),
+        ({"oof_proba": np.where(Y == 1, 2.5, -1.3)}, ValueError,
+         r"values range from -1.3 to 2.5, which looks like decision scores"),
+        ({"oof_proba": Y.astype(float)}, ValueError, "only 0 and 1: those are predicted labels"),
+        ({"oof_proba": np.where(Y == 1, np.nan, 0.1)}, ValueError,
+         "missing or infinite value"),
+        ({"oof_proba": np.full(Y.shape, "high")}, TypeError, "must be a numeric array"),
+        ({"oof_proba": pd.DataFrame(P, columns=[f"x{j}" for j in range(28)])}, ValueError,
+         "do not match the label names: missing"),
+    ]
+    for kwargs, error, message in cases:
+        with pytest.raises(error, match=message):
+            audit(None, texts, Y, label_names=names, cv=3, **kwargs)
+    with pytest.raises(ValueError, match="either an estimator .* or oof_proba"):
+        audit("tfidf", texts, Y, oof_proba=P, cv=3)
+
+
+# --------------------------------------------------------------------------
+# edits: no row left without labels, preview, undo, edit logs
+# --------------------------------------------------------------------------
+
+
+def test_edits_never_empty_a_row_unless_asked(goemotions_audit):
+    result, texts, Y, _, _ = goemotions_audit
+    edits = result.suggest_edits()
+    _, Y_all, _ = edits.apply(texts, Y, allow_empty=True)
+    emptied = (Y_all.sum(axis=1) == 0) & (Y.sum(axis=1) > 0)
+    assert emptied.sum() > 0  # measured: the suggestions would empty rows here
+    with pytest.warns(UserWarning, match=rf"{emptied.sum()} edit\(s\) not applied: each would "
+                                         "leave a row without labels"):
+        _, Y_safe, _ = edits.apply(texts, Y, allow_empty=False)
+    assert not ((Y_safe.sum(axis=1) == 0) & (Y.sum(axis=1) > 0)).any()
+    # "auto": the injected noise left rows without labels (a state the data now uses), so
+    # emptying rows is allowed; on data where every row has a label, it is not
+    assert (Y.sum(axis=1) == 0).mean() >= 0.01
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, Y_auto, _ = edits.apply(texts, Y)
+    np.testing.assert_array_equal(Y_auto, Y_all)
+    preview = edits.preview(Y, allow_empty=False)
+    skipped = preview[preview["status"] == "skipped: would leave the row without labels"]
+    assert len(skipped) == emptied.sum()  # one skipped removal per row that would be emptied
+    assert set(skipped["row"]) == set(np.flatnonzero(emptied))
+    assert (skipped["action"] == "remove").all() and (skipped["old"] == 1).all()
+    np.testing.assert_array_equal((Y_safe != Y).sum(), (preview["status"] == "applied").sum())
+    # the least confident removal of the row is the one kept back
+    for row in skipped["row"]:
+        rem = preview[(preview["row"] == row) & (preview["action"] == "remove")]
+        assert rem.index.max() in skipped.index
+    assert preview.attrs["row_numbering"].startswith("row = 0-based")
+
+
+def test_edits_preview_statuses_undo_and_remove():
+    edits = (Edits(label_names=LABELS).add_label(0, "crude").remove_label(1, "earn")
+             .add_label(2, "earn").add_label(2, "earn").drop(3))
+    pv = edits.preview(IND)
+    assert pv["status"].tolist() == [
+        "no change", "skipped: would leave the row without labels",
+        "overridden by a later edit", "applied", "row dropped"]
+    assert pv[["old", "new"]].iloc[1].tolist() == [1, 0]
+    with pytest.warns(UserWarning, match=r"rows 1; row = 0-based position"):
+        _, Y2, kept = edits.apply(TEXTS, IND)  # no row of IND is empty: "auto" skips
+    assert Y2.tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]] and kept.tolist() == [0, 1, 2]
+    _, Y3, _ = edits.apply(TEXTS, IND, allow_empty=True)
+    assert Y3[1].sum() == 0
+    with pytest.raises(ValueError, match='allow_empty must be True, False or "auto"'):
+        edits.apply(TEXTS, IND, allow_empty="yes")
+    assert len(edits.undo()) == 4 and len(edits.undo(2)) == 2
+    assert edits.remove(0).to_frame()["action"].tolist() == ["remove"]
+    with pytest.raises(ValueError, match="Cannot undo 2 edit"):
+        edits.undo(2)
+    with pytest.raises(IndexError, match="No edit at position 5"):
+        edits.remove(5)
+
+
+@pytest.mark.parametrize("form", ["ndarray", "sparse", "frame", "lists"])
+def test_edit_log_reverts_exactly(tmp_path, form):
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1]])
+    make = {"ndarray": lambda M: M, "sparse": sp.csr_matrix,
+            "frame": lambda M: pd.DataFrame(M, columns=LABELS),
+            "lists": lambda M: [[LABELS[j] for j in np.flatnonzero(r)] for r in M]}[form]
+    edits = (Edits(label_names=LABELS).add_label(0, "ship").remove_label(3, "crude")
+             .remove_label(1, "earn"))  # empties row 1: applied, as asked
+    log = edits.write_log(tmp_path / "edits.json", TEXTS, make(Y), label_names=LABELS,
+                          allow_empty=True)
+    texts2, Y2, _ = edits.apply(TEXTS, make(Y), label_names=LABELS, allow_empty=True)
+    texts3, Y3 = Edits.revert(log, texts2, Y2)
+    assert list(texts3) == TEXTS
+    restored = Y3 if form != "lists" else [sorted(r) for r in Y3]
+    original = make(Y) if form != "lists" else [sorted(r) for r in make(Y)]
+    if form == "sparse":
+        assert sp.issparse(restored)
+        restored, original = restored.toarray(), original.toarray()
+    if form == "frame":
+        pd.testing.assert_frame_equal(restored, original)
+    else:
+        np.testing.assert_array_equal(np.asarray(restored, dtype=object),
+                                      np.asarray(original, dtype=object))
+    import json
+
+    content = json.loads(log.read_text(encoding="utf-8"))
+    assert content["row_numbering"].startswith("row = 0-based")
+    with pytest.raises(ValueError, match="not the edited data the log was written for"):
+        Edits.revert(log, TEXTS, make(Y))
+
+
+def test_edit_log_reverts_dropped_rows(tmp_path):
+    edits = Edits(label_names=LABELS).drop([0, 2]).add_label(1, "ship")
+    log = edits.write_log(tmp_path / "log.json", TEXTS, IND)
+    texts2, Y2, _ = edits.apply(TEXTS, IND)
+    texts3, Y3 = Edits.revert(log, texts2, Y2)
+    assert texts3 == TEXTS and Y3.tolist() == IND.tolist()
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match="not an mlkit edit log"):
+        Edits.revert(tmp_path / "bad.json", texts2, Y2)

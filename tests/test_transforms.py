@@ -173,6 +173,108 @@ def test_binary_relevance_threads_give_identical_models(frequent):
     np.testing.assert_array_equal(one.decision_function(X_test), two.decision_function(X_test))
 
 
+def test_default_threads_only_where_nothing_else_decides():
+    from mlkit.transforms._fast_fit import MAX_AUTO_THREADS, default_threads
+
+    top = default_threads(None, 28)
+    assert 1 <= top <= min(28, joblib.cpu_count(), MAX_AUTO_THREADS)
+    assert default_threads(None, 1) == 1
+    assert default_threads(3, 28) == 3  # an explicit n_jobs is kept
+    with joblib.parallel_config(n_jobs=2):  # the context decides
+        assert default_threads(None, 28) is None
+    with joblib.parallel_config(backend="threading"):
+        assert default_threads(None, 28) is None
+    # inside another joblib worker (a parallel CV, a grid search) the inner loop
+    # stays sequential, so the machine is not oversubscribed
+    inner = joblib.Parallel(n_jobs=2, prefer="threads")(
+        joblib.delayed(default_threads)(None, 28) for _ in range(2))
+    assert inner == [None, None]
+
+
+@pytest.mark.parametrize("base", [LinearSVC(random_state=0), _liblinear_lr()],
+                         ids=["LinearSVC", "LogReg"])
+def test_default_n_jobs_fits_labels_on_threads_with_identical_models(base, frequent):
+    """n_jobs=None fits labels on threads (one per CPU) and the fast path skips the
+    per-label finiteness checks: every label's model is still a plain scikit-learn
+    estimator, equal to fitting that label alone, sequentially."""
+    X, Y, X_test, _ = frequent
+    w = np.random.RandomState(1).uniform(0.5, 2.0, size=X.shape[0])
+    auto = BinaryRelevance(clone(base)).fit(X, Y, sample_weight=w)
+    one = BinaryRelevance(clone(base), n_jobs=1).fit(X, Y, sample_weight=w)
+    for j, est in enumerate(auto.estimators_):
+        assert type(est) is type(base)
+        ref = clone(base).fit(X, Y[:, j], sample_weight=w)
+        np.testing.assert_array_equal(est.coef_, ref.coef_)
+        np.testing.assert_array_equal(est.intercept_, ref.intercept_)
+        assert est.n_features_in_ == ref.n_features_in_ == X.shape[1]
+        np.testing.assert_array_equal(est.classes_, ref.classes_)
+    np.testing.assert_array_equal(auto.predict(X_test), one.predict(X_test))
+    assert auto.predict(X_test).sum() > 0
+
+
+def test_thread_safety_follows_liblinear_solver():
+    """Only LIBLINEAR's primal L2 solvers draw no random numbers (scikit-learn issue
+    #8410: the generator is process-wide, so concurrent dual fits disturb each other)."""
+    from mlkit.transforms._fast_fit import thread_safe
+
+    wide, tall = np.zeros((5, 10)), np.zeros((10, 5))
+    assert not thread_safe(LinearSVC(), wide)  # dual="auto" picks the dual on text
+    assert thread_safe(LinearSVC(), tall)
+    assert thread_safe(LinearSVC(dual=False), wide)
+    assert not thread_safe(LinearSVC(dual=True), tall)
+    assert not thread_safe(LinearSVC(penalty="l1", dual=False), tall)  # L1 solver shuffles
+    assert thread_safe(_liblinear_lr(), wide)
+    assert not thread_safe(LogisticRegression(solver="liblinear", dual=True), wide)
+    assert not thread_safe(LogisticRegression(solver="liblinear", l1_ratio=1.0), wide)
+    assert not thread_safe(RidgeClassifier(), wide)  # not known: no default threads
+
+
+def test_parallel_dual_linear_svc_is_reproducible(frequent):
+    """LinearSVC on text solves the dual, which shuffles with LIBLINEAR's process-wide
+    generator: parallel fits run in worker processes, so n_jobs=2 gives exactly the
+    models of n_jobs=1 (on threads they would differ in the last digits)."""
+    X, Y, X_test, _ = frequent
+    assert X.shape[0] < X.shape[1]
+    one = BinaryRelevance(LinearSVC(random_state=0), n_jobs=1).fit(X, Y)
+    two = BinaryRelevance(LinearSVC(random_state=0), n_jobs=2).fit(X, Y)
+    np.testing.assert_array_equal(one.decision_function(X_test), two.decision_function(X_test))
+    auto = BinaryRelevance(LinearSVC(random_state=0)).fit(X, Y)
+    np.testing.assert_array_equal(one.decision_function(X_test), auto.decision_function(X_test))
+
+
+def test_fast_path_applies_to_liblinear_estimators_only():
+    from mlkit.transforms._fast_fit import fast_fit
+
+    class MySVC(LinearSVC):
+        pass
+
+    assert fast_fit(LinearSVC(), {})
+    assert fast_fit(_liblinear_lr(), {"sample_weight": np.ones(3)})
+    assert not fast_fit(LogisticRegression(), {})  # lbfgs: not LIBLINEAR
+    assert not fast_fit(MySVC(), {})  # a subclass may validate differently
+    assert not fast_fit(RidgeClassifier(), {})
+    assert not fast_fit(LinearSVC(), {"other": 1})
+
+
+def test_non_finite_sample_weight_is_rejected_before_any_label(frequent):
+    X, Y, _, _ = frequent
+    w = np.ones(X.shape[0])
+    w[3] = np.nan
+    with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
+        BinaryRelevance(LinearSVC(random_state=0)).fit(X, Y, sample_weight=w)
+    w[3] = np.inf
+    with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
+        BinaryRelevance(_liblinear_lr()).fit(X, Y, sample_weight=w)
+
+
+def test_non_finite_features_are_still_rejected(frequent):
+    X, Y, _, _ = frequent
+    X = X.copy()
+    X.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        BinaryRelevance(LinearSVC(random_state=0)).fit(X, Y)
+
+
 # --------------------------------------------------------------------------
 # labels with no positive / no negative example
 # --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The ``mlkit`` command line: train, evaluate, predict, serve, inspect, info, demo.
+"""The ``mlkit`` command line: train, evaluate, predict, serve, inspect, compare, info, demo.
 
 Run ``mlkit --help`` or ``mlkit COMMAND --help``; docs/cli.md has examples.
 
@@ -27,7 +27,7 @@ from ._options import _common_options, _Parser
 __all__ = ["main"]
 
 _COMMANDS = ("_train", "_evaluate", "_predict", "_serve", "_inspect", "_info",
-             "_demo_command")
+             "_demo_command", "_compare")
 
 
 def _build_parser():
@@ -99,8 +99,8 @@ def main(argv=None):
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:
         parser.print_usage(sys.stderr)
-        print("mlkit: error: give a command (train, evaluate, predict, serve, inspect, info, "
-              "demo); see 'mlkit --help'", file=sys.stderr)
+        print("mlkit: error: give a command (train, evaluate, predict, serve, inspect, compare, "
+              "info, demo); see 'mlkit --help'", file=sys.stderr)
         return EXIT_USAGE
     debug = getattr(args, "debug", False)
     console = _Console(quiet=getattr(args, "quiet", False))

@@ -28,7 +28,7 @@ def add_parser(sub, common):
                         "checkpoint folder instead (mlkit.transformer.save_pretrained)")
     p.add_argument("--model", default="tfidf", metavar="KIND",
                    help="kind of model, as mlkit.make_classifier(KIND): tfidf (default), "
-                        "embeddings, transformer")
+                        "embeddings, transformer, hybrid (tfidf and embeddings blended)")
     p.add_argument("--base-model", metavar="NAME",
                    help="pretrained model of the embeddings/transformer kinds (a name or local "
                         "path), passed as make_classifier(KIND, model=NAME)")
@@ -158,6 +158,7 @@ def _neural_parts(model):
             parts.append(est)
             continue
         todo += [step for _, step in getattr(est, "steps", None) or []]
+        todo += [member for _, member in getattr(est, "estimators", None) or []]  # ScoreBlend
         if getattr(est, "estimator", None) is not None:
             todo.append(est.estimator)
     return parts
@@ -202,6 +203,7 @@ def _print_history(model, metrics):
         est = todo.pop()
         history = getattr(est, "history_", None)
         todo += [step for _, step in getattr(est, "steps", None) or []]
+        todo += [member for _, member in getattr(est, "estimators", None) or []]  # ScoreBlend
         todo += [getattr(est, a) for a in ("estimator_", "estimator")
                  if getattr(est, a, None) is not None]
     if not history:

@@ -17,8 +17,9 @@ from .._labels import check_label_matrix, cooccurrence_counts
 from .._optional import import_optional
 from .._text import check_texts
 from ._duplicates import duplicate_groups
-from ._edits import Edits
-from ._oof import _log, check_cv_folds, out_of_fold
+from ._edits import ROW_NUMBERING, Edits
+from ._oof import _log, check_cv_folds, check_oof_proba, out_of_fold, precomputed_out_of_fold
+from ._policy import select_cells
 from ._rules import LIKELY, MAX_EDIT_SHARE, MIN_LISTED_SCORE, RARE_SUPPORT
 from ._scoring import (
     _sigmoid,
@@ -32,9 +33,19 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import ArrayLike, NDArray
 
+    from ._map import EmbeddingMap
+
 __all__ = ["LabelAudit", "audit"]
 
 logger = logging.getLogger(__name__)
+
+#: an issue on a label with fewer positive rows than this is marked ``low_confidence``: with
+#: 5 folds each fold's model learns it from fewer than 16 positives. On train rows with
+#: injected noise (15 % missing, 3 % spurious, noise seed 1, Reuters ApteMod train), 70 % of
+#: the cells scored >= 0.5 on such labels were real errors against 89 % on the others.
+LOW_CONFIDENCE_SUPPORT = 20
+#: ranking bands: within a band of this width of scores, confident issues come first
+SCORE_BAND = 0.1
 
 
 
@@ -52,6 +63,12 @@ def _pair_sums(Y, W, a, b, block=256):
         sel = (b >= blk[0]) & (b <= blk[-1])
         out[sel] = S[a[sel], np.searchsorted(blk, b[sel])]
     return out
+
+
+def _numbered(frame):
+    """State the row numbering on a table (``frame.attrs``, kept by copies and slices)."""
+    frame.attrs["row_numbering"] = ROW_NUMBERING
+    return frame
 
 
 def _pandas(purpose):
@@ -96,6 +113,7 @@ def audit(
     texts: Sequence[str] | ArrayLike | None = None,
     Y: Any = None,
     *,
+    oof_proba: ArrayLike | None = None,
     label_names: Sequence[str] | None = None,
     cv: int = 5,
     random_state: int | None = 0,
@@ -123,14 +141,27 @@ def audit(
         featurizer) are fitted once on all texts and only the tuner is
         cross-validated; they should not use the labels. Decision values
         are turned into probabilities with the tuner's Platt calibration.
+        Must be None when ``oof_proba`` is given.
     texts : list, tuple, ndarray or Series of str
         The texts, one per row.
     Y : array-like, sparse matrix, DataFrame or list of label collections
         The given labels, one row per text.
+    oof_proba : array-like of shape (n_samples, n_labels), default=None
+        Out-of-fold probabilities computed elsewhere (any model, also one
+        outside mlkit, e.g. scikit-learn's ``cross_val_predict(...,
+        method="predict_proba")``): each row scored by a model that did not
+        train on it. Values in [0, 1], one column per label in the order of
+        ``Y``'s columns; a DataFrame whose columns are the label names is
+        matched by name. Nothing is refitted: the per-label thresholds are
+        chosen on these probabilities, and ``model`` and the train-vs-held-out
+        F1 gap are not available. Given the same probabilities, the audit's
+        scores are those of the estimator path. Decision scores (values
+        outside [0, 1]) and 0/1 predictions are refused.
     label_names : sequence of str, default=None
         Label names in column order, for a matrix ``Y`` without names.
     cv : int, default=5
-        Number of multi-label stratified folds.
+        Number of multi-label stratified folds (with ``oof_proba``: the folds
+        on which the scoring's small context model is cross-fitted).
     random_state : int or None, default=0
         Seeds the folds and the default model.
     n_jobs : int, default=None
@@ -166,14 +197,29 @@ def audit(
     >>> train = load_goemotions("train")
     >>> result = audit(None, train.data[:2000], train.target[:2000], cv=3)  # doctest: +SKIP
     >>> result.label_issues.head()  # doctest: +SKIP
+
+    Probabilities from any model, computed out of fold elsewhere:
+
+    >>> from sklearn.model_selection import cross_val_predict  # doctest: +SKIP
+    >>> P = cross_val_predict(model, texts, Y, method="predict_proba")  # doctest: +SKIP
+    >>> result = audit(None, texts, Y, oof_proba=P)  # doctest: +SKIP
     """
     t0 = time.perf_counter()
     texts, Ymat, names = _check_inputs(texts, Y, label_names)
     cv = check_cv_folds(cv, Ymat)
     _log(verbose, f"auditing {Ymat.shape[0]} rows x {Ymat.shape[1]} labels, {cv}-fold",
          to=logger)
-    oof = out_of_fold(estimator, texts, Ymat, cv=cv, random_state=random_state, n_jobs=n_jobs,
-                      verbose=verbose)
+    if oof_proba is None:
+        oof = out_of_fold(estimator, texts, Ymat, cv=cv, random_state=random_state,
+                          n_jobs=n_jobs, verbose=verbose)
+    elif estimator is not None:
+        raise ValueError(
+            "Pass either an estimator (the audit runs it out of fold) or oof_proba (out-of-fold "
+            "probabilities computed elsewhere), not both: audit(None, texts, Y, oof_proba=P)."
+        )
+    else:
+        oof = precomputed_out_of_fold(check_oof_proba(oof_proba, Ymat, names), Ymat, cv=cv,
+                                      random_state=random_state)
     t1 = time.perf_counter()
     q = context_probabilities(oof.proba, Ymat, oof.fold, random_state=random_state)
     rates = estimate_noise_rates(q, Ymat)
@@ -197,7 +243,10 @@ class LabelAudit:
     """The result of :func:`audit`.
 
     Made by :func:`audit`; do not build it directly. Arrays are ready at
-    once; the tables (pandas DataFrames) are built on first access.
+    once; the tables (pandas DataFrames) are built on first access. A row
+    number, in every table and array, is the row's 0-based position in the
+    input data (header not counted): ``texts[row]``; each table states it in
+    ``table.attrs["row_numbering"]``.
 
     Attributes
     ----------
@@ -228,8 +277,9 @@ class LabelAudit:
         labels the model learns poorly).
     fold : ndarray of shape (n_samples,)
         The cross-validation fold of each row.
-    model : estimator
-        The estimator refitted on all rows (with the tuned thresholds).
+    model : estimator or None
+        The estimator refitted on all rows (with the tuned thresholds); None
+        when the audit was given ``oof_proba``.
     cv : int
     seconds : float
         Wall time of the audit.
@@ -309,11 +359,29 @@ class LabelAudit:
             self._cache["predicted"] = self._row_labels(self.oof_pred)
         return self._cache["predicted"]
 
+    @property
+    def low_confidence_labels(self) -> NDArray[np.bool_]:
+        """Per label: True when it has fewer than 20 positive rows (its issues are low-confidence).
+
+        Returns
+        -------
+        mask : ndarray of bool of shape (n_labels,)
+        """
+        return self.Y.sum(axis=0) < LOW_CONFIDENCE_SUPPORT
+
     def _ranked_cells(self):
-        """(rows, cols) of the listed cells, most suspicious first."""
+        """(rows, cols) of the listed cells, most suspicious first.
+
+        Cells are ranked by score band (0.9-1, 0.8-0.9, ...), then confident
+        before low-confidence (a label with few positive rows) within a band,
+        then by score.
+        """
         if "ranked" not in self._cache:
             rows, cols = np.nonzero(self.issue_scores >= MIN_LISTED_SCORE)
-            order = np.lexsort((cols, rows, -self._log_odds[rows, cols]))
+            band = np.minimum(np.floor(self.issue_scores[rows, cols] / SCORE_BAND),
+                              round(1 / SCORE_BAND) - 1)
+            low = self.low_confidence_labels[cols]
+            order = np.lexsort((cols, rows, -self._log_odds[rows, cols], low, -band))
             self._cache["ranked"] = (rows[order], cols[order])
         return self._cache["ranked"]
 
@@ -324,9 +392,15 @@ class LabelAudit:
 
         Lists every cell whose ``score`` is at least 0.05; cells with a score
         of 0.5 or more are more likely wrong than right (what
-        :meth:`suggest_edits` proposes by default).
+        :meth:`suggest_edits` proposes by default). Ranking: by score band
+        of width 0.1 (0.9-1, then 0.8-0.9, ...), within a band the confident
+        issues before the low-confidence ones, then by score; so a 0.99 on a
+        label with 6 positives comes after a 0.91 on a well-supported label,
+        but before any 0.89.
 
-        Columns: ``row`` (position in the data), ``label`` (name), ``kind``
+        Columns: ``row`` (0-based position in the input data, header not
+        counted: ``texts[row]``; also in ``table.attrs["row_numbering"]``),
+        ``label`` (name), ``kind``
         (``"missing"``: given 0, the label likely applies; ``"wrong"``: given
         1, it likely does not), ``score`` (probability that the given label
         is wrong), ``given`` (0/1), ``proba`` (out-of-fold probability of the
@@ -334,7 +408,9 @@ class LabelAudit:
         labels), ``threshold`` (the label's decision threshold, probability
         units), ``label_support`` (positive rows of the label; below 10 the
         model can hardly learn it, and its "wrong" issues mostly reflect that),
-        ``given_labels`` and ``predicted_labels`` (the row's given
+        ``low_confidence`` (True when ``label_support`` is below 20: each fold's
+        model learned the label from fewer than 16 positives, so the score is
+        less reliable), ``given_labels`` and ``predicted_labels`` (the row's given
         labels and out-of-fold predicted labels), ``text``.
 
         Returns
@@ -355,14 +431,20 @@ class LabelAudit:
                 "context_proba": self.context_proba[rows, cols],
                 "threshold": self.thresholds[cols],
                 "label_support": self.Y.sum(axis=0)[cols].astype(np.int64),
+                "low_confidence": self.low_confidence_labels[cols],
                 "given_labels": [self._given_labels[i] for i in rows],
                 "predicted_labels": [self._predicted_labels[i] for i in rows],
                 "text": [self.texts[i] for i in rows],
             })
-        return self._cache["label_issues"].copy()
+        table = _numbered(self._cache["label_issues"].copy())
+        table.attrs["low_confidence_support"] = LOW_CONFIDENCE_SUPPORT
+        return table
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per data row, in the data's order (index = row position).
+        """One row per data row, in the data's order (index ``row`` = 0-based position).
+
+        The index is the row's 0-based position in the input data (header
+        not counted), also stated in ``table.attrs["row_numbering"]``.
 
         Columns: ``data_error_score``, ``error_probability``, ``ambiguity``,
         ``n_likely_issues`` (cells with score >= 0.5), ``given_labels``,
@@ -386,11 +468,11 @@ class LabelAudit:
             "text": self.texts,
         })
         frame.index.name = "row"
-        return frame
+        return _numbered(frame)
 
     @property
     def row_scores(self) -> pd.DataFrame:
-        """:meth:`to_frame` sorted by data error score, highest first.
+        """:meth:`to_frame` sorted by data error score, highest first (index: 0-based row).
 
         Returns
         -------
@@ -398,7 +480,7 @@ class LabelAudit:
         """
         frame = self.to_frame()
         order = np.argsort(-self.data_error_scores, kind="stable")
-        return frame.iloc[order]
+        return _numbered(frame.iloc[order])
 
     @property
     def label_health(self) -> pd.DataFrame:
@@ -408,7 +490,8 @@ class LabelAudit:
         ``n_predicted``, ``precision``, ``recall``, ``f1`` (out of fold, with
         the tuned thresholds), ``average_precision`` (out of fold),
         ``threshold`` (probability units), ``train_f1`` (model refitted on
-        all rows, scored on them), ``f1_gap`` (``train_f1 - f1``),
+        all rows, scored on them; NaN when the audit was given
+        ``oof_proba``), ``f1_gap`` (``train_f1 - f1``),
         ``likely_missing``, ``likely_wrong`` (cells with score >= 0.5),
         ``most_confused_with``, ``confusion_rate`` and ``alerts`` (a
         ``"; "``-joined string, empty when healthy):
@@ -438,7 +521,11 @@ class LabelAudit:
         Y, names = self.Y, self.label_names
         report = _metrics.per_label_report(Y, self.oof_pred, label_names=names,
                                            y_score=self.oof_proba)
-        train_f1 = np.asarray(_metrics.f1_score(Y, self.train_pred, average=None), dtype=float)
+        if self.train_pred is None:  # precomputed probabilities: no model refitted on all rows
+            train_f1 = np.full(self.n_labels, np.nan)
+        else:
+            train_f1 = np.asarray(_metrics.f1_score(Y, self.train_pred, average=None),
+                                  dtype=float)
         support = report.support.astype(np.int64)
         f1 = np.asarray(report.f1, dtype=float)
         gap = train_f1 - f1
@@ -657,7 +744,8 @@ class LabelAudit:
 
         One row per data row in such a group: ``group``, ``kind``
         (``"exact"``: same text after normalizing case, punctuation and
-        spaces; ``"near"``: TF-IDF cosine similarity >= 0.9), ``row``,
+        spaces; ``"near"``: TF-IDF cosine similarity >= 0.9), ``row`` (0-based
+        position in the input data, header not counted),
         ``similarity`` (highest similarity to another row of the group),
         ``given_labels``, ``n_rows`` and ``n_label_sets`` (of the group),
         ``text``. Groups with the most rows come first.
@@ -686,11 +774,11 @@ class LabelAudit:
             self._cache["duplicates"] = pd.DataFrame(records, columns=[
                 "group", "kind", "row", "similarity", "given_labels", "n_rows", "n_label_sets",
                 "text"])
-        return self._cache["duplicates"].copy()
+        return _numbered(self._cache["duplicates"].copy())
 
     # ------------------------------------------------------------------ edits
     def suggest_edits(self, top_n: int | None = None, *, min_score: float = LIKELY,
-                      max_share: float | None = MAX_EDIT_SHARE) -> Edits:
+                      max_share: float | str | None = MAX_EDIT_SHARE) -> Edits:
         """The audit's suggested fixes as :class:`Edits`.
 
         A ``"missing"`` issue becomes "add the label", a ``"wrong"`` one
@@ -720,14 +808,19 @@ class LabelAudit:
         Parameters
         ----------
         top_n : int or None, default=None
-            Take the ``top_n`` most suspicious cells that pass the limits,
-            whatever their score; None takes those with score >=
-            ``min_score``.
+            Take at most the ``top_n`` most suspicious cells that pass the
+            limits (ranked as :attr:`label_issues`), never one scored below
+            ``min_score``; None takes all of them.
         min_score : float, default=0.5
-            Lowest score suggested when ``top_n`` is None.
-        max_share : float or None, default=0.1
+            Lowest score suggested, also with ``top_n`` (``min_score=0``
+            with ``top_n`` takes the ``top_n`` first whatever their score).
+        max_share : float, "auto" or None, default=0.1
             At most ``ceil(max_share * support)`` edits per label; None: no
-            cap.
+            cap. ``"auto"``: the share of noise the audit itself expects
+            among its likely cells (the sum of their scores divided by the
+            number of given positives), so the cap follows the data's noise
+            (measured in ``benchmarks/RESULTS_audit.md``: it helps on Reuters
+            at 5 % / 1 % injected noise, not at 15 % / 3 %; not the default).
 
         Returns
         -------
@@ -738,7 +831,7 @@ class LabelAudit:
 
     def suggested_cells(
         self, top_n: int | None = None, *, min_score: float = LIKELY,
-        max_share: float | None = MAX_EDIT_SHARE,
+        max_share: float | str | None = MAX_EDIT_SHARE,
     ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """The (row, label) cells :meth:`suggest_edits` proposes to flip, in ranking order.
 
@@ -750,7 +843,7 @@ class LabelAudit:
         Returns
         -------
         rows : ndarray of int
-            Row positions (from 0, in the audited data's order).
+            Rows: 0-based positions in the input data (header not counted).
         cols : ndarray of int
             Label columns (in ``label_names`` order).
         """
@@ -760,30 +853,22 @@ class LabelAudit:
         if (isinstance(min_score, bool) or not isinstance(min_score, (int, float, np.number))
                 or not 0 <= min_score <= 1):
             raise ValueError(f"min_score must be a number in [0, 1]; got {min_score!r}.")
-        if max_share is not None and (
-                isinstance(max_share, bool) or not isinstance(max_share, (int, float, np.number))
-                or not max_share > 0):
+        if max_share is not None and not (isinstance(max_share, str) and max_share == "auto") \
+                and (isinstance(max_share, bool)
+                     or not isinstance(max_share, (int, float, np.number)) or not max_share > 0):
             raise ValueError(f"max_share must be a positive number (a share of each label's "
-                             f"positive rows, e.g. 0.1) or None for no cap; got {max_share!r}.")
+                             f"positive rows, e.g. 0.1), 'auto' or None for no cap; got "
+                             f"{max_share!r}.")
+        # the edit policy (rare labels lose no positive, the per-label cap) picks the cells;
+        # they are listed in the order of label_issues; never below min_score, also with
+        # top_n (min_score=0 takes the top_n whatever their score)
+        picked = np.zeros(self.Y.shape, dtype=bool)
+        picked[select_cells(self._log_odds, self.Y, min_score=min_score, max_share=max_share,
+                            rare_support=RARE_SUPPORT, keep_rows_labelled=False)] = True
         rows, cols = self._ranked_cells()
-        # a label too rare to learn looks wrong wherever it is given: never remove it
-        support = self.Y.sum(axis=0)
-        keep = (self.Y[rows, cols] == 0) | (support[cols] >= RARE_SUPPORT)
+        keep = picked[rows, cols]
         rows, cols = rows[keep], cols[keep]
-        if max_share is not None:
-            # the first ceil(max_share * support) cells of each label, in ranking order
-            cap = np.ceil(max_share * support - 1e-9).astype(np.int64)
-            by_label = np.argsort(cols, kind="stable")  # ranking order kept within a label
-            sorted_cols = cols[by_label]
-            rank_in_label = np.empty(len(cols), dtype=np.int64)
-            rank_in_label[by_label] = (np.arange(len(cols))
-                                       - np.searchsorted(sorted_cols, sorted_cols, side="left"))
-            keep = rank_in_label < cap[cols]
-            rows, cols = rows[keep], cols[keep]
-        if top_n is None:
-            keep = self.issue_scores[rows, cols] >= min_score
-            rows, cols = rows[keep], cols[keep]
-        else:
+        if top_n is not None:
             rows, cols = rows[:top_n], cols[:top_n]
         return rows, cols
 
@@ -837,8 +922,49 @@ class LabelAudit:
                 f"{n_likely} likely label issues, median data error score "
                 f"{np.median(self.data_error_scores):.2f}>")
 
+    def embedding_map(self, *, embeddings: ArrayLike | None = None, encoder: Any = None,
+                      method: str = "tsne", max_points: int = 5000,
+                      n_clusters: int | str = "auto",
+                      random_state: int | None = 0) -> EmbeddingMap:
+        """A 2-D map of the audited rows with clusters, coloured by the audit's scores.
+
+        Calls :func:`mlkit.insights.embedding_map` with the audit's texts,
+        labels, data error scores and issue scores; see there for the
+        projection, the clustering rule and the sampling of the drawn points.
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_samples, n_dims), default=None
+            Precomputed row vectors (e.g. sentence embeddings); None uses
+            TF-IDF of the texts (or ``encoder``).
+        encoder : object with ``encode(texts)``, default=None
+            Encodes the texts (e.g. a sentence-transformers model).
+        method : {"tsne", "pca", "svd"}, default="tsne"
+            The 2-D projection.
+        max_points : int, default=5000
+            Rows kept on the map (every row scoring 0.5 or more first).
+        n_clusters : int or "auto", default="auto"
+            Number of k-means clusters; "auto": ``round(sqrt(n / 20))`` in [2, 30].
+        random_state : int or None, default=0
+            Seeds the sample, the clustering and the projection.
+
+        Returns
+        -------
+        map : EmbeddingMap
+            ``.points`` (row, x, y, cluster, labels, score, kind, text) and
+            ``.clusters`` (size, top terms, label mix, error rate).
+        """
+        from ._map import embedding_map
+
+        return embedding_map(self.texts, self.Y, label_names=self.label_names,
+                             scores=self.data_error_scores, issue_scores=self.issue_scores,
+                             embeddings=embeddings, encoder=encoder, method=method,
+                             max_points=max_points, n_clusters=n_clusters,
+                             random_state=random_state)
+
     def to_html(self, path: str | os.PathLike[str], *, max_rows: int = 50,
-                max_labels: int = 500) -> Path:
+                max_labels: int = 500, map_points: int = 1500,
+                precomputed_map: EmbeddingMap | None = None) -> Path:
         """Write a self-contained HTML report (plots embedded) to ``path``.
 
         The file is written atomically: it is either complete or not
@@ -855,6 +981,12 @@ class LabelAudit:
             first, then by support); the plots show at most 40 labels, and
             the full table is :attr:`label_health`. The file's size grows
             with these limits, not with the number of labels.
+        map_points : int, default=1500
+            Points drawn on the embedding map (a t-SNE map of TF-IDF
+            features with clusters, see :meth:`embedding_map`); 0: no map.
+        precomputed_map : EmbeddingMap, default=None
+            A map computed before (e.g. ``audit.embedding_map(encoder=...)``
+            on sentence embeddings), drawn instead of the TF-IDF one.
 
         Returns
         -------
@@ -862,4 +994,5 @@ class LabelAudit:
         """
         from ._report import write_html
 
-        return write_html(self, path, max_rows=max_rows, max_labels=max_labels)
+        return write_html(self, path, max_rows=max_rows, max_labels=max_labels,
+                          map_points=map_points, precomputed_map=precomputed_map)

@@ -14,7 +14,8 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
@@ -23,7 +24,7 @@ from ..base import resolve_response_method
 from ..model_selection import MultilabelStratifiedKFold
 from ..thresholds import SigmoidCalibrator, ThresholdTuner
 
-__all__ = ["check_cv_folds", "out_of_fold"]
+__all__ = ["check_cv_folds", "check_oof_proba", "out_of_fold", "precomputed_out_of_fold"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,18 @@ def _resolve(estimator, random_state):
     return [], ThresholdTuner(clone(estimator)), None
 
 
+def _folds(Y, cv, random_state):
+    """The audit's multi-label stratified folds: (list of (train, test), fold of each row)."""
+    rng = check_random_state(random_state)
+    splitter = MultilabelStratifiedKFold(n_splits=cv, shuffle=True,
+                                         random_state=rng.randint(2**31 - 1))
+    splits = list(splitter.split(np.zeros((Y.shape[0], 1)), Y))
+    fold = np.empty(Y.shape[0], dtype=np.int64)
+    for k, (_, test) in enumerate(splits):
+        fold[test] = k
+    return splits, fold
+
+
 def _log(verbose, message, *, to=None):
     """Progress notes go to a ``mlkit.insights`` logger, this module's or ``to`` (INFO when
     ``verbose``, else DEBUG); the visible progress is the threshold tuner's bar."""
@@ -119,13 +132,7 @@ def out_of_fold(estimator, texts, Y, *, cv=5, random_state=0, n_jobs=None, verbo
         ``response_method``, ``at_least_one`` and ``model`` (the fitted model).
     """
     prefix, tuner, tuner_name = _resolve(estimator, random_state)
-    rng = check_random_state(random_state)
-    splitter = MultilabelStratifiedKFold(n_splits=cv, shuffle=True,
-                                         random_state=rng.randint(2**31 - 1))
-    splits = list(splitter.split(np.zeros((Y.shape[0], 1)), Y))
-    fold = np.empty(Y.shape[0], dtype=np.int64)
-    for k, (_, test) in enumerate(splits):
-        fold[test] = k
+    splits, fold = _folds(Y, cv, random_state)
     t0 = time.perf_counter()
     X = texts
     fitted_prefix = []
@@ -177,3 +184,149 @@ def out_of_fold(estimator, texts, Y, *, cv=5, random_state=0, n_jobs=None, verbo
                  train_scores=train_scores, train_pred=train_pred, oof_pred=oof_pred,
                  fold=fold, response_method=method, at_least_one=at_least_one, model=model,
                  classes=getattr(tuner, "classes_", None))
+
+
+def _proba_columns(frame, names):
+    """The columns of a DataFrame ``oof_proba`` in label order (matched by name)."""
+    columns = [str(c) for c in frame.columns]
+    default = [str(j) for j in range(len(columns))]
+    if columns == default or columns == [str(n) for n in names]:
+        return frame.to_numpy()
+    missing = [n for n in names if n not in set(columns)]
+    unknown = [c for c in columns if c not in set(map(str, names))]
+    if missing or unknown:
+        raise ValueError(
+            "The columns of oof_proba do not match the label names: "
+            + (f"missing {missing[:5]}{' ...' if len(missing) > 5 else ''}" if missing else "")
+            + ("; " if missing and unknown else "")
+            + (f"unknown {unknown[:5]}{' ...' if len(unknown) > 5 else ''}" if unknown else "")
+            + ". Name the columns after the labels (any order), or pass a plain array in "
+            "label order."
+            + (" An unnamed first column is usually a saved index: write the table with "
+               "to_csv(index=False)." if any(c in ("", "Unnamed: 0", "index") for c in unknown)
+               else "")
+        )
+    return frame[[frame.columns[columns.index(str(n))] for n in names]].to_numpy()
+
+
+def check_oof_proba(oof_proba, Y, names):
+    """Validate precomputed out-of-fold probabilities against the labels ``Y`` (n, L).
+
+    Accepts an array, a sparse matrix, a DataFrame (columns matched to
+    ``names`` when they carry label names) or scikit-learn's list of
+    ``(n, 2)`` per-label arrays; returns a float64 array of shape ``Y.shape``.
+    """
+    n, L = Y.shape
+    if sp.issparse(oof_proba):
+        oof_proba = oof_proba.toarray()
+    if hasattr(oof_proba, "columns") and hasattr(oof_proba, "to_numpy"):
+        oof_proba = _proba_columns(oof_proba, [str(x) for x in names])
+    elif (isinstance(oof_proba, list) and oof_proba
+          and all(getattr(a, "ndim", 0) == 2 and a.shape[1] == 2 for a in oof_proba)):
+        # scikit-learn's multi-output predict_proba: one (n, 2) array per label
+        oof_proba = np.column_stack([np.asarray(a)[:, 1] for a in oof_proba])
+    try:
+        P = np.array(oof_proba, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"oof_proba must be a numeric array of shape (n_rows, n_labels) = ({n}, {L}); got "
+            f"{type(oof_proba).__name__} that is not numeric."
+        ) from None
+    if P.ndim == 1 and L == 1:
+        P = P.reshape(-1, 1)
+    if P.ndim != 2:
+        raise ValueError(
+            f"oof_proba must be 2-D, one row per text and one column per label ({n}, {L}); got "
+            f"{P.ndim} dimension(s) with shape {P.shape}."
+        )
+    if P.shape[0] != n:
+        raise ValueError(
+            f"oof_proba has {P.shape[0]} rows but there are {n} texts; pass one row of "
+            "probabilities per text, in the same order."
+        )
+    if P.shape[1] != L:
+        raise ValueError(
+            f"oof_proba has {P.shape[1]} columns but Y has {L} labels; pass one probability "
+            "column per label, in the order of Y's columns (or a DataFrame whose columns are "
+            "the label names)."
+        )
+    bad = ~np.isfinite(P)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"oof_proba has {int(bad.sum())} missing or infinite value(s) (first at row {i}, "
+            f"label {names[j]!r}); every cell needs a probability in [0, 1]."
+        )
+    lo, hi = float(P.min()), float(P.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"oof_proba must hold probabilities in [0, 1]; its values range from {lo:.4g} to "
+            f"{hi:.4g}, which looks like decision scores (decision_function values or logits). "
+            "Pass predict_proba outputs, or convert the scores first (scipy.special.expit for "
+            "logits, or calibrate them)."
+        )
+    if np.isin(P, (0.0, 1.0)).all():
+        raise ValueError(
+            "oof_proba holds only 0 and 1: those are predicted labels, not probabilities. The "
+            "audit ranks cells by how confident the model is; pass predict_proba outputs."
+        )
+    return P
+
+
+class _HeldOutProba(BaseEstimator):
+    """A "fitted" estimator whose ``predict_proba`` returns given held-out probabilities,
+    for the rows whose positions it is passed (as a column ``X``): lets a
+    ``ThresholdTuner(cv="prefit")`` choose the thresholds on probabilities computed
+    elsewhere with its own rules, never a copy of them."""
+
+    def __init__(self, proba=None):
+        self.proba = proba
+
+    def fit(self, X=None, y=None):
+        self.proba_ = np.asarray(self.proba, dtype=np.float64)
+        return self
+
+    def predict_proba(self, X):
+        return self.proba_[np.asarray(X, dtype=np.int64).ravel()]
+
+
+def _proba_thresholds(proba, Y):
+    """(per-label thresholds, at-least-one choice, decisions) of a default
+    :class:`ThresholdTuner` tuned on the given probabilities."""
+    tuner = ThresholdTuner(_HeldOutProba(proba).fit(), cv="prefit",
+                           response_method="predict_proba")
+    rows = np.arange(Y.shape[0]).reshape(-1, 1)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*single class in the training data.*")
+        tuner.fit(rows, Y)
+    thresholds = np.asarray(tuner.thresholds_, dtype=np.float64)
+    return thresholds, bool(tuner.at_least_one_), tuner.decide(proba)
+
+
+def precomputed_out_of_fold(proba, Y, *, cv=5, random_state=0):
+    """The :func:`out_of_fold` result for probabilities computed elsewhere.
+
+    Nothing is fitted but the thresholds (chosen on ``proba`` by a default
+    :class:`~mlkit.ThresholdTuner`, ``cv="prefit"``) and the folds (the context model
+    of the scoring is cross-fitted on them). There is no refitted model:
+    ``model``, ``train_scores`` and ``train_pred`` are None.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_labels)
+        Validated out-of-fold probabilities (:func:`check_oof_proba`).
+    Y : ndarray of shape (n_samples, n_labels)
+    cv : int
+    random_state : int or None
+
+    Returns
+    -------
+    result : Bunch
+        As :func:`out_of_fold`.
+    """
+    _, fold = _folds(Y, cv, random_state)
+    thresholds, at_least_one, oof_pred = _proba_thresholds(proba, Y)
+    return Bunch(proba=proba, scores=proba, thresholds=thresholds,
+                 thresholds_proba=thresholds, train_scores=None, train_pred=None,
+                 oof_pred=oof_pred, fold=fold, response_method="precomputed", at_least_one=at_least_one,
+                 model=None, classes=None)

@@ -8,14 +8,19 @@ import scipy.sparse as sp
 
 from .. import metrics as _metrics
 from .._atomic import atomic_write
-from .._html import esc, figure_to_img, html_table, render_page, section
+from .._html import ROW_NOTE, esc, figure_to_img, html_map, html_table, render_page, section
 from .._labels import cooccurrence_counts
 from .._plots import plot_histogram, plot_matrix, plot_per_label_f1
+from ._map import _sample, embedding_map
 from ._rules import LIKELY, MIN_LISTED_SCORE
 
 __all__ = ["write_html"]
 
 _TEXT_CHARS = 300
+#: characters of text in a map tooltip
+_TIP_CHARS = 90
+#: issue kinds of a row, in the map's colour order
+_KINDS = ("none", "missing", "wrong", "missing+wrong")
 
 
 def _short(text, n=_TEXT_CHARS):
@@ -52,13 +57,24 @@ def _check_count(value, name):
         raise ValueError(f"{name} must be a positive int; got {value!r}.")
 
 
-def write_html(audit, path, *, max_rows=50, max_labels=500):
-    """Render ``audit`` as one HTML file at ``path`` (atomic write). Returns the path."""
+def write_html(audit, path, *, max_rows=50, max_labels=500, map_points=1500,
+               map_method="tsne", precomputed_map=None):
+    """Render ``audit`` as one HTML file at ``path`` (atomic write). Returns the path.
+
+    ``map_points`` caps the points drawn on the embedding map (0: no map);
+    ``precomputed_map`` draws a map computed before (an :class:`EmbeddingMap`
+    of the audit's rows, e.g. from sentence embeddings) instead of computing
+    one from TF-IDF with ``map_method``.
+    """
     _check_count(max_rows, "max_rows")
     _check_count(max_labels, "max_labels")
+    if isinstance(map_points, bool) or not isinstance(map_points, (int, np.integer)) \
+            or map_points < 0:
+        raise ValueError(f"map_points must be an int >= 0 (0: no map); got {map_points!r}.")
     path = Path(path)
     sections = [
         _overview_section(audit),
+        _map_section(audit, map_points, map_method, precomputed_map),
         _error_score_section(audit, max_rows),
         _issues_section(audit, max_rows),
         _health_section(audit, max_labels),
@@ -85,6 +101,7 @@ def _overview_section(audit):
     overview = html_table(
         [
             ("rows", audit.n_samples),
+            ("row numbers", ROW_NOTE),
             ("labels", audit.n_labels),
             ("cross-validation", f"{audit.cv}-fold, multi-label stratified"),
             ("out-of-fold micro-F1", float(f1_micro)),
@@ -115,6 +132,8 @@ def _error_score_section(audit, max_rows):
           _labels(predicted[i]), _short(audit.texts[i])) for i in top_rows],
         ["row", "data error score", "error probability", "given labels",
          "predicted (out of fold)", "text"],
+        filters={"data error score": "range", "given labels": "list",
+                 "predicted (out of fold)": "list"},
     )
     return section(
         "Data error score",
@@ -122,7 +141,7 @@ def _error_score_section(audit, max_rows):
               "with confident out-of-fold predictions, around 0.5 when the row sits on a "
               "decision boundary, near 0 when the model confirms its labels."),
         _img(fig, alt="Data error score distribution"),
-        _note(f"The {len(top_rows)} rows with the highest score:"),
+        _note(f"The {len(top_rows)} rows with the highest score ({ROW_NOTE}):"),
         rows_table,
         section_id="data-error-score",
     )
@@ -136,6 +155,8 @@ def _issues_section(audit, max_rows):
           _labels(r.given_labels), _short(r.text)) for r in top.itertuples()],
         ["row", "label", "kind", "score", "model probability", "threshold", "given labels",
          "text"],
+        filters={"label": "select", "kind": "select", "score": "range",
+                 "given labels": "list"},
     )
     return section(
         "Likely label issues",
@@ -143,7 +164,7 @@ def _issues_section(audit, max_rows):
               "label is not given but likely applies; 'wrong': it is given but likely does "
               "not. Review them top-down."),
         _note(f"{len(issues)} cells have a score of at least {MIN_LISTED_SCORE}; the first "
-              f"{len(top)}:"),
+              f"{len(top)} ({ROW_NOTE}):"),
         issues_table,
         section_id="label-issues",
     )
@@ -211,10 +232,94 @@ def _duplicates_section(audit, max_rows):
             [(int(r.group), r.kind, int(r.row), float(r.similarity), _labels(r.given_labels),
               _short(r.text, 200)) for r in shown.itertuples()],
             ["group", "kind", "row", "similarity", "given labels", "text"],
+            filters={"kind": "select", "given labels": "list"},
         )
         dup_note = (f"{dups['group'].nunique()} groups of exact or near-duplicate texts carry "
-                    f"different labels ({len(dups)} rows); the first {shown['group'].nunique()}:")
+                    f"different labels ({len(dups)} rows); the first {shown['group'].nunique()} "
+                    f"({ROW_NOTE}):")
     else:
         dup_html, dup_note = "", "No exact or near-duplicate texts with different labels."
     return section("Duplicates with different labels", _note(dup_note), dup_html,
                    section_id="duplicates")
+
+
+def _map_tips(points):
+    # the page's script adds each colouring's value (score, kind, cluster, labels)
+    return [f"row {int(p.row)}\n{_short(p.text, _TIP_CHARS)}" for p in points.itertuples()]
+
+
+def _map_modes(points, names, n_clusters):
+    index = {name: j for j, name in enumerate(names)}
+    return [
+        {"name": "data error score", "type": "scale", "values": points["score"].tolist()},
+        {"name": "issue kind", "type": "category", "names": list(_KINDS),
+         "values": [_KINDS.index(k) for k in points["kind"]]},
+        {"name": "cluster", "type": "category", "names": [str(c) for c in range(n_clusters)],
+         "values": points["cluster"].tolist()},
+        {"name": "label", "type": "sets", "names": [str(n) for n in names],
+         "values": [[index[x] for x in labels] for labels in points["labels"]]},
+    ]
+
+
+def _cluster_table(clusters):
+    return html_table(
+        [(int(r.cluster), int(r.size), float(r.share), float(r.error_rate), float(r.mean_score),
+          r.label_mix, r.top_terms) for r in clusters.itertuples()],
+        ["cluster", "rows", "share", "error rate", "mean data error score", "label mix",
+         "top terms"],
+    )
+
+
+def _centres(points):
+    return [(float(g["x"].median()), float(g["y"].median()), str(c))
+            for c, g in points.groupby("cluster")]
+
+
+def _map_section(audit, map_points, method, emap):
+    if map_points == 0:
+        return ""
+    if emap is None:
+        try:
+            emap = embedding_map(audit.texts, audit.Y, label_names=audit.label_names,
+                                 scores=audit.data_error_scores,
+                                 issue_scores=audit.issue_scores, method=method,
+                                 max_points=map_points, random_state=0)
+        except ValueError as exc:  # e.g. texts without words: the rest of the report stands
+            return section("Embedding map and clusters", _note(f"No map: {exc}"),
+                           section_id="map")
+    elif emap.n_rows != audit.n_samples:
+        raise ValueError(f"precomputed_map maps {emap.n_rows} rows but the audit has "
+                         f"{audit.n_samples}; build it from the audit's rows.")
+    points = emap.points
+    if not {"score", "kind"} <= set(points.columns) or emap.label_names is None:
+        raise ValueError("precomputed_map must be built with Y, scores and issue_scores from "
+                         "the audit to be drawn in its report.")
+    # a map computed with a larger cap: draw map_points of its points, by the same rule
+    keep = _sample(len(points), points["score"].to_numpy(), map_points,
+                   np.random.default_rng(0))
+    points = points.iloc[keep]
+    clusters = emap.clusters
+    source = ("TF-IDF vector (reduced to 50 dimensions by truncated SVD)"
+              if emap.source == "tfidf" else "embedding (reduced to 50 dimensions by PCA)")
+    return section(
+        "Embedding map and clusters",
+        _para(f"Each point is a row, placed by {_METHOD_NAMES.get(emap.method, emap.method)} "
+              f"of its {source}: rows close on the map have similar texts. Numbers mark the "
+              "clusters (k-means on all rows in 50 dimensions). Hover a point for its row, "
+              "labels and text (needs JavaScript); colour by data error score, issue kind, "
+              "cluster or label."),
+        _note(f"{len(points)} of {emap.n_rows} rows drawn (at most {map_points}: every row "
+              "with a data error score of at least 0.5, the rest a random sample); "
+              f"{ROW_NOTE}."),
+        html_map(points[["x", "y"]].to_numpy(), _map_tips(points),
+                 _map_modes(points, emap.label_names, len(clusters)),
+                 annotations=_centres(points), alt="Embedding map of the rows"),
+        _note("Clusters, largest first. Error rate: share of the cluster's rows with a data "
+              "error score of at least 0.5. Top terms: words whose mean TF-IDF in the "
+              "cluster most exceeds their mean elsewhere."),
+        _cluster_table(clusters),
+        section_id="map",
+    )
+
+
+_METHOD_NAMES = {"tsne": "t-SNE", "pca": "PCA", "svd": "the first two SVD components"}

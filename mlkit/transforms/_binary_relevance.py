@@ -25,6 +25,14 @@ from ._base import (
     label_column,
     prepare_features,
 )
+from ._fast_fit import (
+    default_threads,
+    fast_fit,
+    is_liblinear,
+    label_fit_context,
+    single_blas_thread,
+    thread_safe,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -53,34 +61,51 @@ class _ConstantLabel:
         return f"_ConstantLabel(value={self.value})"
 
 
-def _fit_binary(estimator, X, y, fit_params):
+def _fit_binary(estimator, X, y, fit_params, fast=False):
     value = constant_value(y, fit_params)
     if value is not None:
         return _ConstantLabel(value)
     est = clone(estimator)
-    est.fit(X, y, **fit_params)
+    with label_fit_context(fast):
+        est.fit(X, y, **fit_params)
     return est
 
 
-def _fit_labels(estimator, X, Y_block, fit_params):
+def _fit_labels(estimator, X, Y_block, fit_params, fast=False):
     """One cluster task: the classifiers of a chunk of labels, on one copy of ``X``."""
     X = fetch(X)
-    return [_fit_binary(estimator, X, Y_block[:, k], fit_params)
+    return [_fit_binary(estimator, X, Y_block[:, k], fit_params, fast)
             for k in range(Y_block.shape[1])]
 
 
-def _fit_all_labels(estimator, X, columns, fit_params, n_jobs):
+def _fit_all_labels(estimator, X, columns, fit_params, n_jobs, n_fitted):
     """Every label's classifier: one task per label on threads (or the local backend in
     effect); on a Dask or Ray cluster, ``X`` is shared once and each task fits a chunk of
-    labels, so the features travel to each worker once, not once per label."""
+    labels, so the features travel to each worker once, not once per label.
+
+    Locally, ``n_jobs=None`` outside any joblib context fits one label per CPU on threads
+    when the base estimator gives the same model on threads (:func:`thread_safe`), and
+    one label at a time otherwise. A LIBLINEAR estimator that shuffles with LIBLINEAR's
+    process-wide random generator (``LinearSVC`` in the dual) is fitted in worker
+    processes when ``n_jobs`` asks for parallel fits, so that ``random_state`` keeps
+    giving the same models."""
+    fast = fast_fit(estimator, fit_params)
     engine = cluster_engine()
     if engine is None:
-        return parallel(n_jobs)(
-            delayed(_fit_binary)(estimator, X, y, fit_params) for y in columns)
+        tasks = (delayed(_fit_binary)(estimator, X, y, fit_params, fast) for y in columns)
+        with single_blas_thread(fast):
+            if thread_safe(estimator, X):
+                threads = default_threads(n_jobs, n_fitted)
+                # the default is threads even under an explicit loky parallel_config
+                extra = ({"require": "sharedmem"} if n_jobs is None and threads is not None
+                         else {})
+                return parallel(threads, **extra)(tasks)
+            prefer = "processes" if is_liblinear(estimator) else "threads"
+            return parallel(n_jobs, prefer=prefer)(tasks)
     X_shared = share(X, engine)
     parts = parallel(n_jobs)(
         delayed(_fit_labels)(estimator, X_shared,
-                             np.column_stack([columns[j] for j in chunk]), fit_params)
+                             np.column_stack([columns[j] for j in chunk]), fit_params, fast)
         for chunk in label_chunks(len(columns), n_jobs))
     return [est for part in parts for est in part]
 
@@ -124,10 +149,14 @@ class BinaryRelevance(ProblemTransformation):
 
     Every label gets a clone of ``estimator`` fitted on the same features.
     The features are validated and converted once (CSR float64 with sorted
-    indices) instead of once per label, labels are dispatched through
-    scikit-learn's :class:`~sklearn.utils.parallel.Parallel` (threads by
-    default: scikit-learn's liblinear and most linear solvers release the GIL,
-    so no copy of ``X`` is sent to worker processes). Inside
+    indices) instead of once per label; for scikit-learn's LIBLINEAR
+    classifiers each label's ``fit`` then skips the finiteness checks of
+    ``X`` and ``sample_weight`` (done once), and is otherwise the plain
+    ``fit``. Labels are dispatched through scikit-learn's
+    :class:`~sklearn.utils.parallel.Parallel` (threads by default:
+    scikit-learn's liblinear and most linear solvers release the GIL, so no
+    copy of ``X`` is sent to worker processes; see ``n_jobs`` for the
+    exception). Inside
     ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) the labels are
     fitted on the cluster's workers: ``X`` is put on the cluster once, and
     the labels go in chunks, about four per worker, so the features travel to
@@ -145,10 +174,20 @@ class BinaryRelevance(ProblemTransformation):
         ``predict_proba``. None means
         ``LogisticRegression(solver="liblinear", C=10.0)``.
     n_jobs : int, default=None
-        Number of labels fitted in parallel. None means 1 unless in a
-        :func:`joblib.parallel_config` context (whose ``n_jobs`` it takes; the
-        Dask backend's default is every worker thread of the cluster, the Ray
-        backend's is 1, so use ``n_jobs=-1`` there); -1 uses all processors.
+        Number of labels fitted in parallel; -1 uses all processors. None
+        follows a :func:`joblib.parallel_config` context when one sets
+        ``n_jobs`` or a backend (the Dask backend's default is every worker
+        thread of the cluster, the Ray backend's is 1, so use ``n_jobs=-1``
+        there). Without such a context, None fits one label per CPU (at most
+        8) on threads when the base estimator gives the same model on threads
+        (LIBLINEAR's L2 primal solvers: ``LogisticRegression(solver=
+        "liblinear")``, ``LinearSVC(dual=False)``), and one label at a time
+        otherwise; inside another joblib worker it stays one at a time.
+        ``LinearSVC`` on text solves the dual, which shuffles with LIBLINEAR's
+        process-wide random generator: two such fits on threads would change
+        each other's models (scikit-learn issue #8410), so its parallel fits
+        run in worker processes and ``random_state`` keeps giving the same
+        models.
 
     Notes
     -----
@@ -254,7 +293,8 @@ class BinaryRelevance(ProblemTransformation):
             self._constant_values = np.array(
                 [c[0] if v is None else v for c, v in zip(columns, values, strict=True)])
             return self
-        self.estimators_ = _fit_all_labels(base, X, columns, params, self.n_jobs)
+        self.estimators_ = _fit_all_labels(base, X, columns, params, self.n_jobs,
+                                           int((~self.constant_labels_).sum()))
         self._linear_cache = (self._build_linear_stack(),)
         return self
 
