@@ -667,8 +667,12 @@ def test_edits_never_empty_a_row_unless_asked(goemotions_audit):
     assert (Y.sum(axis=1) == 0).mean() >= 0.01
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _, Y_auto, _ = edits.apply(texts, Y)
+        _, Y_auto, _ = edits.apply(texts, Y, allow_empty="auto")
     np.testing.assert_array_equal(Y_auto, Y_all)
+    # the default never empties a row
+    with pytest.warns(UserWarning, match="not applied"):
+        _, Y_default, _ = edits.apply(texts, Y)
+    np.testing.assert_array_equal(Y_default, Y_safe)
     preview = edits.preview(Y, allow_empty=False)
     skipped = preview[preview["status"] == "skipped: would leave the row without labels"]
     assert len(skipped) == emptied.sum()  # one skipped removal per row that would be emptied
@@ -691,7 +695,7 @@ def test_edits_preview_statuses_undo_and_remove():
         "overridden by a later edit", "applied", "row dropped"]
     assert pv[["old", "new"]].iloc[1].tolist() == [1, 0]
     with pytest.warns(UserWarning, match=r"rows 1; row = 0-based position"):
-        _, Y2, kept = edits.apply(TEXTS, IND)  # no row of IND is empty: "auto" skips
+        _, Y2, kept = edits.apply(TEXTS, IND)  # the default skips the emptying edit
     assert Y2.tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]] and kept.tolist() == [0, 1, 2]
     _, Y3, _ = edits.apply(TEXTS, IND, allow_empty=True)
     assert Y3[1].sum() == 0

@@ -195,7 +195,7 @@ def _export(audit, ds, args, log, console):
             notes.append(f"{below:,} of the top {args.fix_top:,} suggestions scored below "
                          f"--min-score {args.min_score:g} and were not applied "
                          "(--min-score 0 applies them)")
-    allow = True if args.allow_empty_rows else "auto"
+    allow = bool(args.allow_empty_rows)
     status = edits.preview(ds.Y, label_names=ds.label_names, allow_empty=allow)["status"]
     skipped = int((status == SKIPPED_EMPTY).sum())
     if skipped:

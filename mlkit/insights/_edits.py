@@ -313,7 +313,7 @@ class Edits:
         return frame
 
     def preview(self, Y: Any, *, label_names: Sequence[str] | None = None,
-                allow_empty: bool | str = "auto") -> pd.DataFrame:
+                allow_empty: bool | str = False) -> pd.DataFrame:
         """What :meth:`apply` would do to the labels ``Y``, edit by edit.
 
         Parameters
@@ -322,7 +322,7 @@ class Edits:
             The labels the edits are for.
         label_names : sequence of str, default=None
             As in :meth:`apply`.
-        allow_empty : bool or "auto", default="auto"
+        allow_empty : bool or "auto", default=False
             As in :meth:`apply`.
 
         Returns
@@ -374,7 +374,7 @@ class Edits:
 
     # ---------------------------------------------------------------- undo an export
     def write_log(self, path: Any, texts: Any, Y: Any, *,
-                  label_names: Sequence[str] | None = None, allow_empty: bool | str = "auto",
+                  label_names: Sequence[str] | None = None, allow_empty: bool | str = False,
                   metadata: dict[str, Any] | None = None) -> Any:
         """Write the log of applying these edits to (``texts``, ``Y``): what :meth:`revert` undoes.
 
@@ -393,7 +393,7 @@ class Edits:
             The data the edits are applied to (before the edits).
         label_names : sequence of str, default=None
             As in :meth:`apply`.
-        allow_empty : bool or "auto", default="auto"
+        allow_empty : bool or "auto", default=False
             As in :meth:`apply`.
         metadata : dict, default=None
             Extra JSON-serializable entries stored under ``"metadata"``.
@@ -568,7 +568,7 @@ class Edits:
                 del cells[cell]
 
     def apply(self, texts: Any, Y: Any, *, label_names: Sequence[str] | None = None,
-              allow_empty: bool | str = "auto") -> tuple[Any, Any, NDArray[np.intp]]:
+              allow_empty: bool | str = False) -> tuple[Any, Any, NDArray[np.intp]]:
         """Apply the edits to copies of ``texts`` and ``Y``.
 
         An edit that would leave a row with no label at all (a row that had
@@ -590,10 +590,10 @@ class Edits:
             Label names in column order for a matrix ``Y`` (else the names
             given to ``Edits``); for label lists, the full label set when some
             labels to add do not occur in ``Y``.
-        allow_empty : bool or "auto", default="auto"
+        allow_empty : bool or "auto", default=False
             True: apply removals even when they leave a row without labels;
-            False: never; ``"auto"``: only when at least 1% of the input's
-            rows have no label already (a state the data uses, as in
+            False (default): never; ``"auto"``: only when at least 1% of the
+            input's rows have no label already (a state the data uses, as in
             toxicity data where clean texts have none), else never.
 
         Returns
