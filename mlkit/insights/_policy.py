@@ -36,11 +36,9 @@ import numbers
 
 import numpy as np
 
+from ._scoring import _sigmoid
+
 __all__ = ["select_cells"]
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def _rank_in_group(groups):
