@@ -37,9 +37,9 @@ import numpy as np  # noqa: E402
 # name -> (description, set_params of make_classifier("tfidf")). Every candidate
 # states every parameter under study, so that it does not depend on the defaults.
 _OLD = {"features__char_max_df": None, "classifier__cv": 5,
-        "classifier__estimator__n_jobs": None}
+        "classifier__estimator__n_jobs": 1}
 CANDIDATES = {
-    "v0.2": ("the default until 0.2: char_wb 2-5-grams, 5 folds", _OLD),
+    "v0.2": ("the default until 0.2: char_wb 2-5-grams, 5 folds, one label at a time", _OLD),
     "char3-5": ("char_wb 3-5-grams (GoEmotions only: sets the range explicitly)",
                 {**_OLD, "features__char_ngram_range": (3, 5)}),
     "maxdf.10": ("char n-grams in > 10 % of texts dropped", {**_OLD, "features__char_max_df": 0.1}),
@@ -50,6 +50,10 @@ CANDIDATES = {
                      {**_OLD, "features__char_max_df": 0.05, "classifier__cv": 3}),
     "maxdf.05-2par": ("char_max_df=0.05, two labels at a time (n_jobs=2)",
                       {**_OLD, "features__char_max_df": 0.05, "classifier__estimator__n_jobs": 2}),
+    "2par": ("two labels at a time (n_jobs=2), 5 folds",
+             {**_OLD, "classifier__estimator__n_jobs": 2}),
+    "cv3-2par": ("3 folds, two labels at a time (n_jobs=2)",
+                 {**_OLD, "classifier__cv": 3, "classifier__estimator__n_jobs": 2}),
     "new": ("make_classifier('tfidf') as it is now", {}),
 }
 

@@ -95,7 +95,10 @@ def make_classifier(
         Parallelism over labels, through joblib: threads, except for the
         ``"tfidf"`` kind's ``LinearSVC``, whose LIBLINEAR dual solver shares
         one random generator per process and so runs in worker processes
-        (see :class:`BinaryRelevance`); not used by ``"transformer"``.
+        (see :class:`BinaryRelevance`): None fits its labels in one process
+        per CPU when the training set is large enough to pay for them
+        (GoEmotions' 43,410 comments: yes; Reuters' 7,769 articles: only the
+        refit), one at a time otherwise; not used by ``"transformer"``.
     random_state : int, RandomState instance or None, default=0
         Seeds the cross-validation folds used to tune thresholds, LIBLINEAR's
         shuffling and (``"transformer"``) the fine-tuning, so that fits are

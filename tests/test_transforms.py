@@ -191,6 +191,55 @@ def test_default_threads_only_where_nothing_else_decides():
     assert inner == [None, None]
 
 
+def test_default_processes_only_for_large_liblinear_fits(frequent):
+    from mlkit.transforms import _fast_fit
+    from mlkit.transforms._fast_fit import AUTO_PROCESS_MIN_WORK, default_processes
+
+    X = frequent[0]
+    big = AUTO_PROCESS_MIN_WORK // X.nnz + 1  # labels enough to pass the bar
+    top = default_processes(LinearSVC(), X, None, big)
+    assert 1 <= top <= min(big, joblib.cpu_count(), _fast_fit.MAX_AUTO_THREADS)
+    assert default_processes(LinearSVC(), X, None, big - 1) is None  # too small: sequential
+    assert default_processes(LinearSVC(), X, 3, big) == 3  # an explicit n_jobs is kept
+    assert default_processes(LinearSVC(), X, 1, big) == 1
+    assert default_processes(RidgeClassifier(), X, None, big) is None  # not LIBLINEAR
+    dense = np.zeros((10, 10))  # dense features count every cell
+    assert default_processes(LinearSVC(), dense, None, AUTO_PROCESS_MIN_WORK // 100) is not None
+    with joblib.parallel_config(n_jobs=2):  # the context decides
+        assert default_processes(LinearSVC(), X, None, big) is None
+
+
+def test_default_n_jobs_fits_large_dual_svc_in_processes_with_identical_models(
+        frequent, monkeypatch):
+    """Above the work bar, n_jobs=None fits LinearSVC's dual solver in worker
+    processes (never threads, which would mix LIBLINEAR's random draws): each
+    label's model equals the sequential fit exactly."""
+    from mlkit.transforms import _binary_relevance, _fast_fit
+
+    X, Y, X_test, _ = frequent
+    calls = []
+    real = _binary_relevance.parallel
+
+    def spy(n_jobs, **kwargs):
+        calls.append((n_jobs, kwargs.get("prefer")))
+        return real(n_jobs, **kwargs)
+
+    monkeypatch.setattr(_binary_relevance, "parallel", spy)
+    monkeypatch.setattr(_fast_fit, "AUTO_PROCESS_MIN_WORK", 1)  # this small X qualifies
+    auto = BinaryRelevance(LinearSVC(random_state=0)).fit(X, Y)
+    expected = min(Y.shape[1], joblib.cpu_count(), _fast_fit.MAX_AUTO_THREADS)
+    assert calls == [(expected, "processes")]
+    one = BinaryRelevance(LinearSVC(random_state=0), n_jobs=1).fit(X, Y)
+    for a, b in zip(auto.estimators_, one.estimators_, strict=True):
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        np.testing.assert_array_equal(a.intercept_, b.intercept_)
+    np.testing.assert_array_equal(auto.decision_function(X_test), one.decision_function(X_test))
+    monkeypatch.setattr(_fast_fit, "AUTO_PROCESS_MIN_WORK", X.nnz * Y.shape[1] + 1)
+    calls.clear()
+    BinaryRelevance(LinearSVC(random_state=0)).fit(X, Y)
+    assert calls == [(None, "processes")]  # below the bar: one label at a time
+
+
 @pytest.mark.parametrize("base", [LinearSVC(random_state=0), _liblinear_lr()],
                          ids=["LinearSVC", "LogReg"])
 def test_default_n_jobs_fits_labels_on_threads_with_identical_models(base, frequent):

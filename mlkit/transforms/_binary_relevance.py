@@ -26,6 +26,7 @@ from ._base import (
     prepare_features,
 )
 from ._fast_fit import (
+    default_processes,
     default_threads,
     fast_fit,
     is_liblinear,
@@ -84,11 +85,12 @@ def _fit_all_labels(estimator, X, columns, fit_params, n_jobs, n_fitted):
     labels, so the features travel to each worker once, not once per label.
 
     Locally, ``n_jobs=None`` outside any joblib context fits one label per CPU on threads
-    when the base estimator gives the same model on threads (:func:`thread_safe`), and
-    one label at a time otherwise. A LIBLINEAR estimator that shuffles with LIBLINEAR's
-    process-wide random generator (``LinearSVC`` in the dual) is fitted in worker
-    processes when ``n_jobs`` asks for parallel fits, so that ``random_state`` keeps
-    giving the same models."""
+    when the base estimator gives the same model on threads (:func:`thread_safe`). A
+    LIBLINEAR estimator that shuffles with LIBLINEAR's process-wide random generator
+    (``LinearSVC`` in the dual) is fitted in worker processes, so that ``random_state``
+    keeps giving the same models: when ``n_jobs`` asks for parallel fits, and by default
+    when the work is large enough (:func:`default_processes`). Other estimators are
+    fitted one label at a time unless ``n_jobs`` says otherwise."""
     fast = fast_fit(estimator, fit_params)
     engine = cluster_engine()
     if engine is None:
@@ -100,8 +102,10 @@ def _fit_all_labels(estimator, X, columns, fit_params, n_jobs, n_fitted):
                 extra = ({"require": "sharedmem"} if n_jobs is None and threads is not None
                          else {})
                 return parallel(threads, **extra)(tasks)
-            prefer = "processes" if is_liblinear(estimator) else "threads"
-            return parallel(n_jobs, prefer=prefer)(tasks)
+            if is_liblinear(estimator):
+                return parallel(default_processes(estimator, X, n_jobs, n_fitted),
+                                prefer="processes")(tasks)
+            return parallel(n_jobs, prefer="threads")(tasks)
     X_shared = share(X, engine)
     parts = parallel(n_jobs)(
         delayed(_fit_labels)(estimator, X_shared,
@@ -153,10 +157,10 @@ class BinaryRelevance(ProblemTransformation):
     classifiers each label's ``fit`` then skips the finiteness checks of
     ``X`` and ``sample_weight`` (done once), and is otherwise the plain
     ``fit``. Labels are dispatched through scikit-learn's
-    :class:`~sklearn.utils.parallel.Parallel` (threads by default:
-    scikit-learn's liblinear and most linear solvers release the GIL, so no
-    copy of ``X`` is sent to worker processes; see ``n_jobs`` for the
-    exception). Inside
+    :class:`~sklearn.utils.parallel.Parallel` (threads where they give the
+    same models: scikit-learn's liblinear and most linear solvers release the
+    GIL, so no copy of ``X`` is sent to worker processes; worker processes for
+    ``LinearSVC`` on text; see ``n_jobs``). Inside
     ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) the labels are
     fitted on the cluster's workers: ``X`` is put on the cluster once, and
     the labels go in chunks, about four per worker, so the features travel to
@@ -181,13 +185,17 @@ class BinaryRelevance(ProblemTransformation):
         there). Without such a context, None fits one label per CPU (at most
         8) on threads when the base estimator gives the same model on threads
         (LIBLINEAR's L2 primal solvers: ``LogisticRegression(solver=
-        "liblinear")``, ``LinearSVC(dual=False)``), and one label at a time
-        otherwise; inside another joblib worker it stays one at a time.
-        ``LinearSVC`` on text solves the dual, which shuffles with LIBLINEAR's
-        process-wide random generator: two such fits on threads would change
-        each other's models (scikit-learn issue #8410), so its parallel fits
-        run in worker processes and ``random_state`` keeps giving the same
-        models.
+        "liblinear")``, ``LinearSVC(dual=False)``); inside another joblib
+        worker it stays one at a time. ``LinearSVC`` on text solves the dual,
+        which shuffles with LIBLINEAR's process-wide random generator: two such
+        fits on threads would change each other's models (scikit-learn issue
+        #8410), so its parallel fits run in worker processes and
+        ``random_state`` keeps giving the same models. None runs them in one
+        process per CPU (at most 8) when the fits are large enough to pay for
+        the processes (non-zeros of ``X`` times labels at least 1e8, about four
+        seconds of fitting on one core; GoEmotions' TF-IDF features are 2.4e8),
+        and one label at a time below that. Other estimators are fitted one
+        label at a time.
 
     Notes
     -----
