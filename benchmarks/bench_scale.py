@@ -131,7 +131,8 @@ def _kind(proc, root_pid):
         return "worker" if not any(s in cmd for s in ("Agent", "Actor", "Coordinator",
                                                        "StatsActor")) else "engine"
     if ("multiprocessing.spawn" in cmd or "spawn_main" in cmd or "default_worker.py" in cmd
-            or "distributed.cli.dask_worker" in cmd):
+            or "distributed.cli.dask_worker" in cmd
+            or ("dask spec" in cmd and '"distributed.Worker"' in cmd)):  # SubprocessCluster
         return "worker"
     return "engine"
 
@@ -215,7 +216,18 @@ def dask_cluster(predict_cmd, n_workers=2):
             proc.wait(30)
 
 
+#: Engine suffix ``-q``: the Dask processes run with these settings (fewer periodic
+#: event-loop callbacks, no statistical profiler), to measure what they cost.
+QUIET_DASK = {"DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+              "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+              "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "5s",
+              "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s"}
+
+
 def run_one(engine, n, part_rows):
+    label = engine
+    quiet = engine.endswith("-q")
+    engine = engine.removesuffix("-q")
     data = OUT / f"data_{n}"
     out_dir = OUT / f"pred_{engine}_{n}"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -234,7 +246,7 @@ def run_one(engine, n, part_rows):
         cmds[0][cmds[0].index("--engine") + 1] = "dask"
         cmds[0] = [sys.executable, __file__, "dask-cluster", "--", *cmds[0]]
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", RAY_DEDUP_LOGS="0")
+               OPENBLAS_NUM_THREADS="1", RAY_DEDUP_LOGS="0", **(QUIET_DASK if quiet else {}))
     started = time.perf_counter()
     procs = [subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
              for c in cmds]
@@ -263,7 +275,7 @@ def run_one(engine, n, part_rows):
     memory = summaries[0] if len(summaries) == 1 else {
         "driver_mb": max(s["driver_mb"] for s in summaries), "worker_mb": [],
         "engine_mb": 0, "cpu_s": round(sum(s["cpu_s"] for s in summaries), 1)}
-    record = {"engine": engine, "n": n, "parts": len(times), "wall_s": round(wall, 1),
+    record = {"engine": label, "n": n, "parts": len(times), "wall_s": round(wall, 1),
               "texts_per_s": round(n / wall), "steady_texts_per_s": steady and round(steady),
               "steady_per_core": steady and round(steady / cores), "cores": cores,
               **memory, "load": os.getloadavg()[0], "at": time.strftime("%H:%M:%S"),

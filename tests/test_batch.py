@@ -137,13 +137,52 @@ def test_a_part_interrupted_mid_write_never_looks_finished_and_is_redone(
 
 @pytest.fixture(scope="module")
 def dask_cluster():
+    """The local cluster that ``mlkit predict --engine dask`` starts by itself."""
     distributed = pytest.importorskip("distributed")
-    import logging
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+    with batch._local_dask_cluster(2) as cluster:
         with distributed.Client(cluster) as client:
+            client.wait_for_workers(2, timeout=120)
             yield cluster, client
+
+
+def _dask_settings():
+    import dask
+
+    return {key: dask.config.get(key) for key in batch.BATCH_DASK_CONFIG}
+
+
+def test_local_dask_cluster_runs_with_the_batch_settings(dask_cluster):
+    """The scheduler and the worker processes run with the quieter bookkeeping
+    settings, and this process's configuration and environment are left as they were."""
+    import cloudpickle
+    import dask
+
+    _, client = dask_cluster
+    # the worker processes cannot import this test module: send its functions by value
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        settings = client.run(_dask_settings)
+        scheduler_settings = client.run_on_scheduler(_dask_settings)
+        ticks = client.run(_tick_interval), client.run_on_scheduler(_tick_interval)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert len(settings) == 2
+    for got in settings.values():
+        assert got == batch.BATCH_DASK_CONFIG
+    assert scheduler_settings == batch.BATCH_DASK_CONFIG
+    assert ticks == (dict.fromkeys(settings, 1.0), 1.0)
+    if os.name == "posix":  # scheduler and workers: processes of their own, no nannies
+        pids = set(client.run(os.getpid).values())
+        pids.add(client.run_on_scheduler(os.getpid))
+        assert len(pids) == 3 and os.getpid() not in pids
+        assert not any(w.get("nanny") for w in client.scheduler_info()["workers"].values())
+    assert dask.config.get("distributed.admin.tick.interval") != "1s"  # default untouched
+    assert "DASK_INTERNAL_INHERIT_CONFIG" not in os.environ
+
+
+def _tick_interval(dask_scheduler=None, dask_worker=None):
+    return (dask_scheduler or dask_worker)._tick_interval
 
 
 def test_dask_engine_gives_the_files_of_plain_predict(tmp_path, capsys, dask_cluster,
@@ -155,6 +194,25 @@ def test_dask_engine_gives_the_files_of_plain_predict(tmp_path, capsys, dask_clu
     assert code == 0, err
     assert "with engine dask" in err
     assert_same_files(out, reference)
+
+
+def test_dask_engine_starts_and_stops_its_own_cluster(tmp_path, capsys, model_file, parts,
+                                                     reference):
+    """Without --address, --engine dask starts the local cluster for the run (it waits for
+    its workers) and stops it: no process of it is left behind."""
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "out"
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    code, _, err = run(capsys, "predict", model_file, parts / "*.parquet", "-o", out,
+                       "--engine", "dask", "--workers", "1")
+    assert code == 0, err
+    assert "with engine dask" in err
+    assert_same_files(out, reference)
+    left = [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in before and p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == []
 
 
 def test_dask_dataframe_loads_the_model_once_per_worker(dask_cluster, model_file, parts):
