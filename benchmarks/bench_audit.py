@@ -172,6 +172,7 @@ def run_audit(name, data, args):
     _, Y_fixed, _ = edits.apply(data["train_texts"], Y_noisy)
     edit_seconds = time.perf_counter() - t1
     t2 = time.perf_counter()
+    CACHE.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no cache folder yet
     html = CACHE / f"{name}-audit.html"
     result.to_html(html)
     html_seconds = time.perf_counter() - t2
@@ -187,7 +188,6 @@ def run_audit(name, data, args):
             "n_label_issues_listed": int(len(result.label_issues)),
             "n_duplicate_rows": int(len(result.duplicates)),
             "summary": result.summary()}
-    CACHE.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **res)
     meta_path.write_text(json.dumps(meta, indent=1))
     res["meta"] = meta

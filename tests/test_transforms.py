@@ -261,6 +261,20 @@ def test_default_n_jobs_fits_labels_on_threads_with_identical_models(base, frequ
     assert auto.predict(X_test).sum() > 0
 
 
+def test_chain_ensemble_of_dual_svc_in_parallel_gives_the_sequential_models(frequent):
+    """Parallel chains of LinearSVC (dual solver: LIBLINEAR's process-wide random
+    generator) run in worker processes: the same models as one chain at a time."""
+    X, Y, X_test, _ = frequent
+    kw = dict(n_chains=3, random_state=0)
+    one = ClassifierChainEnsemble(LinearSVC(random_state=0), n_jobs=1, **kw).fit(X, Y)
+    two = ClassifierChainEnsemble(LinearSVC(random_state=0), n_jobs=2, **kw).fit(X, Y)
+    for a, b in zip(one.estimators_, two.estimators_, strict=True):
+        for ea, eb in zip(a.estimators_, b.estimators_, strict=True):
+            np.testing.assert_array_equal(ea.coef_, eb.coef_)
+    np.testing.assert_array_equal(one.decision_function(X_test),
+                                  two.decision_function(X_test))
+
+
 def test_thread_safety_follows_liblinear_solver():
     """Only LIBLINEAR's primal L2 solvers draw no random numbers (scikit-learn issue
     #8410: the generator is process-wide, so concurrent dual fits disturb each other)."""

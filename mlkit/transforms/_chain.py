@@ -28,6 +28,7 @@ from ._base import (
     prepare_features,
 )
 from ._binary_relevance import _ConstantLabel, _fit_binary, _positive_column
+from ._fast_fit import is_liblinear, thread_safe
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -275,7 +276,10 @@ class ClassifierChainEnsemble(ProblemTransformation):
     chain_method : {"predict", "predict_proba", "decision_function"}, default="predict"
         Passed to each :class:`ClassifierChain`.
     n_jobs : int, default=None
-        Chains fitted in parallel. None means 1 unless in a
+        Chains fitted in parallel (on threads; in worker processes for
+        ``LinearSVC`` on text, whose LIBLINEAR dual solver shuffles with one
+        random generator per process, so that ``random_state`` keeps giving
+        the same models). None means 1 unless in a
         :func:`joblib.parallel_config` context; inside
         ``parallel_config(backend="dask")`` (or ``"ray"``, with ``n_jobs=-1``)
         the chains are fitted on the cluster's workers, and ``X`` and ``Y``
@@ -355,7 +359,13 @@ class ClassifierChainEnsemble(ProblemTransformation):
         # on a Dask or Ray cluster, X and Y travel to each worker once, not once per chain
         engine = cluster_engine()
         X_shared, Y_shared = share(X, engine), share(Y, engine)
-        self.estimators_ = parallel(self.n_jobs)(
+        # LIBLINEAR's shuffling solvers share one random generator per process
+        # (scikit-learn #8410): their chains run in worker processes, so that
+        # random_state keeps giving the same models
+        base = self._base_estimator()
+        prefer = ("processes" if is_liblinear(base) and not thread_safe(base, X)
+                  else "threads")
+        self.estimators_ = parallel(self.n_jobs, prefer=prefer)(
             delayed(_fit_chain)(c, X_shared, Y_shared, params) for c in chains
         )
         return self
