@@ -22,6 +22,7 @@ extras (``pip install "mlkit[dask]"``, ``"mlkit[ray]"``), imported only when use
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import json
@@ -595,20 +596,30 @@ def _local_dask_cluster(n_workers):
             return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                             processes=True, dashboard_address=None,
                                             silence_logs=logging.ERROR)
+        import tempfile
+        import uuid
+
         from distributed.deploy.subprocess import SubprocessCluster
 
         key = "DASK_INTERNAL_INHERIT_CONFIG"
         before = os.environ.get(key)
         os.environ[key] = dask.config.serialize(dask.config.global_config)
+        # the scheduler writes its address to this file once, as it starts; distributed
+        # leaves it behind, so it is removed here once the cluster has read it
+        scheduler_file = os.path.join(tempfile.gettempdir(),
+                                      f"mlkit-dask-scheduler-{uuid.uuid4().hex}.json")
         try:
             return SubprocessCluster(n_workers=n_workers, threads_per_worker=1,
                                      worker_class="distributed.Worker",
+                                     scheduler_kwargs={"scheduler_file": scheduler_file},
                                      dashboard_address=None, silence_logs=logging.ERROR)
         finally:
             if before is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = before
+            with contextlib.suppress(OSError):
+                os.remove(scheduler_file)
 
 
 def _run_dask(jobs, model, opts, on_part, *, address=None, n_workers=2, resources=None, **_):

@@ -203,9 +203,15 @@ def test_dask_engine_starts_and_stops_its_own_cluster(tmp_path, capsys, model_fi
     pytest.importorskip("distributed")
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "out"
+    import tempfile
+
     before = {p.pid for p in psutil.Process().children(recursive=True)}
+    temp_before = set(os.listdir(tempfile.gettempdir()))
     code, _, err = run(capsys, "predict", model_file, parts / "*.parquet", "-o", out,
                        "--engine", "dask", "--workers", "1")
+    # nothing of the cluster is left in the temporary folder (its scheduler file)
+    assert not [name for name in set(os.listdir(tempfile.gettempdir())) - temp_before
+                if name.startswith("mlkit-dask-scheduler-")]
     assert code == 0, err
     assert "with engine dask" in err
     assert_same_files(out, reference)
