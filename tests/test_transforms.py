@@ -287,6 +287,9 @@ def test_thread_safety_follows_liblinear_solver():
     assert not thread_safe(LinearSVC(dual=True), tall)
     assert not thread_safe(LinearSVC(penalty="l1", dual=False), tall)  # L1 solver shuffles
     assert thread_safe(_liblinear_lr(), wide)
+    from mlkit.transforms._fast_fit import needs_processes
+    assert needs_processes(LinearSVC(), wide) and not needs_processes(LinearSVC(), tall)
+    assert not needs_processes(RidgeClassifier(), wide)  # no LIBLINEAR generator
     assert not thread_safe(LogisticRegression(solver="liblinear", dual=True), wide)
     assert not thread_safe(LogisticRegression(solver="liblinear", l1_ratio=1.0), wide)
     assert not thread_safe(RidgeClassifier(), wide)  # not known: no default threads

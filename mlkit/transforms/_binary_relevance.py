@@ -29,8 +29,8 @@ from ._fast_fit import (
     default_processes,
     default_threads,
     fast_fit,
-    is_liblinear,
     label_fit_context,
+    needs_processes,
     single_blas_thread,
     thread_safe,
 )
@@ -102,7 +102,7 @@ def _fit_all_labels(estimator, X, columns, fit_params, n_jobs, n_fitted):
                 extra = ({"require": "sharedmem"} if n_jobs is None and threads is not None
                          else {})
                 return parallel(threads, **extra)(tasks)
-            if is_liblinear(estimator):
+            if needs_processes(estimator, X):
                 return parallel(default_processes(estimator, X, n_jobs, n_fitted),
                                 prefer="processes")(tasks)
             return parallel(n_jobs, prefer="threads")(tasks)

@@ -28,7 +28,7 @@ from ._base import (
     prepare_features,
 )
 from ._binary_relevance import _ConstantLabel, _fit_binary, _positive_column
-from ._fast_fit import is_liblinear, thread_safe
+from ._fast_fit import needs_processes
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -362,9 +362,7 @@ class ClassifierChainEnsemble(ProblemTransformation):
         # LIBLINEAR's shuffling solvers share one random generator per process
         # (scikit-learn #8410): their chains run in worker processes, so that
         # random_state keeps giving the same models
-        base = self._base_estimator()
-        prefer = ("processes" if is_liblinear(base) and not thread_safe(base, X)
-                  else "threads")
+        prefer = "processes" if needs_processes(self._base_estimator(), X) else "threads"
         self.estimators_ = parallel(self.n_jobs, prefer=prefer)(
             delayed(_fit_chain)(c, X_shared, Y_shared, params) for c in chains
         )

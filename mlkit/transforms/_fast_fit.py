@@ -20,7 +20,8 @@ from threadpoolctl import threadpool_limits
 
 __all__ = [
     "AUTO_PROCESS_MIN_WORK", "MAX_AUTO_THREADS", "default_processes", "default_threads",
-    "fast_fit", "is_liblinear", "label_fit_context", "single_blas_thread", "thread_safe",
+    "fast_fit", "is_liblinear", "label_fit_context", "needs_processes", "single_blas_thread",
+    "thread_safe",
 ]
 
 #: Upper bound of the default thread count: each label being fitted holds its own
@@ -142,6 +143,26 @@ def thread_safe(estimator, X):
     if dual == "auto":  # scikit-learn's rule for this loss and penalty
         dual = X.shape[0] < X.shape[1]
     return not dual
+
+
+def needs_processes(estimator, X):
+    """Whether parallel fits of ``estimator`` on ``X`` must run in worker processes.
+
+    True for scikit-learn's LIBLINEAR estimators whose solver shuffles with
+    LIBLINEAR's process-wide random generator (not :func:`thread_safe`): on
+    threads, concurrent fits would change each other's models; in processes
+    each fit seeds its own copy from ``random_state``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    bool
+    """
+    return is_liblinear(estimator) and not thread_safe(estimator, X)
 
 
 def is_liblinear(estimator):
