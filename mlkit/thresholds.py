@@ -807,6 +807,17 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         fine-tuned transformer), at the cost of the held-out rows never
         being trained on. The thresholds then belong to exactly the model
         that predicts. Ignored with ``cv="prefit"``.
+    candidate_params : list of dict or None, default=None
+        Alternative settings of ``estimator`` (each a dict for its
+        ``set_params``, e.g. ``[{"estimator__C": 0.5}, {"estimator__C": 0.2}]``
+        for a :class:`BinaryRelevance` of ``LinearSVC``), compared on the
+        first split only: each is fitted on its training rows, its held-out
+        scores get thresholds tuned on them, and the one with the best
+        ``metric`` there fits the other splits and the refit (ties go to the
+        first listed). A hyperparameter chosen for one extra fit per extra
+        candidate, not one per split and candidate as in a grid search;
+        ``make_classifier("tfidf")`` uses it for ``LinearSVC``'s ``C``. Not
+        available with ``cv="prefit"``.
     verbose : bool, int or "auto", default=False
         Show a progress bar of the fits (one per fold, and the refit) on
         standard error. ``"auto"``: only when standard error is a terminal.
@@ -849,6 +860,13 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         ``predict_proba``). For display; decisions always use ``thresholds_``.
     cv_score_ : float
         ``metric`` of the thresholded held-out scores.
+    best_params_ : dict
+        The entry of ``candidate_params`` that was used (``{}`` without
+        ``candidate_params``).
+    candidate_scores_ : ndarray of shape (n_candidates,) or None
+        ``metric`` of each entry of ``candidate_params`` on the first split's
+        held-out rows, with thresholds tuned there; None without
+        ``candidate_params``.
     response_method_ : str
     classes_ : ndarray of shape (n_labels,)
 
@@ -883,6 +901,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
         "refit": ["boolean"],
+        "candidate_params": [list, None],
         "verbose": VERBOSE_CONSTRAINT,
     }
 
@@ -903,6 +922,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
         refit: bool = True,
+        candidate_params: list[dict[str, Any]] | None = None,
         verbose: bool | int | str = False,
     ) -> None:
         self.estimator = estimator
@@ -919,7 +939,15 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.refit = refit
+        self.candidate_params = candidate_params
         self.verbose = verbose
+
+    def __setstate__(self, state):
+        # model files written before candidate_params existed: its default, so that
+        # get_params, repr and clone work on them
+        if isinstance(state, dict):
+            state.setdefault("candidate_params", None)
+        super().__setstate__(state)
 
     def _splits(self, X, Y):
         from sklearn.model_selection import check_cv
@@ -987,7 +1015,14 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         X = _indexable(X)
         Y, names = check_label_matrix(Y, n_samples=n_samples(X))
         Yd = Y.toarray() if sp.issparse(Y) else Y
+        self.best_params_, self.candidate_scores_ = {}, None
         if isinstance(self.cv, str) and self.cv == "prefit":
+            if self.candidate_params is not None:
+                raise ValueError(
+                    "candidate_params compares settings of the estimator by fitting them, but "
+                    "cv='prefit' fits nothing; use a k-fold or float cv, or "
+                    "candidate_params=None."
+                )
             # nothing is fitted: only row weights make sense, and they weigh the thresholds
             unused = sorted(set(fit_params) - {"sample_weight"})
             if unused:
@@ -1045,7 +1080,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
     def _held_out_scores(self, X, Y, Yd, params):
         """(method, held-out scores, their rows): one fit per split (in parallel, with a
-        progress bar), then the refit on all rows (or the single split's model kept)."""
+        progress bar), then the refit on all rows (or the single split's model kept).
+        With ``candidate_params``, the first split is fitted once per candidate first."""
         from sklearn.utils.parallel import delayed
 
         from ._engines import cluster_engine, parallel, share, supports_generator
@@ -1058,28 +1094,40 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 f"gives {len(splits)} splits; use a float cv (e.g. cv=0.2, the held-out "
                 "fraction) or refit=True."
             )
-        bar = progress_bar(show_progress(self.verbose), total=len(splits) + int(self.refit),
+        candidates = self._candidates()
+        bar = progress_bar(show_progress(self.verbose),
+                           total=len(splits) + max(len(candidates) - 1, 0) + int(self.refit),
                            desc="ThresholdTuner", unit="fit", purpose="ThresholdTuner")
-        results = []
         # on a Dask or Ray cluster, X and Y travel to each worker once, not once per fold
         engine = cluster_engine()
         X_shared, Y_shared = share(X, engine), share(Y, engine)
         return_as = "generator" if supports_generator() else "list"
-        try:
-            for result in parallel(self.n_jobs, prefer=None, return_as=return_as)(
-                    delayed(_fit_fold)(self.estimator, X_shared, Y_shared, train, test,
-                                       method, params, keep=not self.refit)
-                    for train, test in splits):
-                results.append(result)
-                logger.debug("ThresholdTuner: fold %d/%d fitted and scored on %d rows in "
-                             "%.2f s", len(results), len(splits), len(result[0]), result[3])
+
+        def fits(estimators, todo, what):
+            """Fit each estimator on its (train, test) split, yielding as they finish."""
+            for i, result in enumerate(parallel(self.n_jobs, prefer=None, return_as=return_as)(
+                    delayed(_fit_fold)(est, X_shared, Y_shared, train, test, method, params,
+                                       keep=not self.refit)
+                    for est, (train, test) in zip(estimators, todo, strict=True))):
+                logger.debug("ThresholdTuner: %s %d/%d fitted and scored on %d rows in %.2f s",
+                             what, i + 1, len(todo), len(result[0]), result[3])
                 if bar is not None:
                     bar.update()
+                yield result
+
+        try:
+            estimator, results = self.estimator, []
+            if candidates:
+                estimator, results = self._choose_candidate(
+                    candidates, fits(candidates, [splits[0]] * len(candidates), "candidate")
+                    if len(candidates) > 1 else None, Yd, params)
+            results.extend(fits([estimator] * (len(splits) - len(results)),
+                                splits[len(results):], "fold"))
             if self.refit:
                 if bar is not None:
                     bar.set_postfix_str("refit on all rows")
                 start = time.perf_counter()
-                self.estimator_ = clone(self.estimator).fit(X, Y, **params)
+                self.estimator_ = clone(estimator).fit(X, Y, **params)
                 logger.debug("ThresholdTuner: refit on all %d rows in %.2f s", Yd.shape[0],
                              time.perf_counter() - start)
                 if bar is not None:
@@ -1102,6 +1150,52 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             raise ValueError("cv produced no held-out samples; check the splitter.")
         oof_rows = np.flatnonzero(covered)
         return method, oof[oof_rows], oof_rows
+
+    def _candidates(self):
+        """``estimator`` with each entry of ``candidate_params`` set (unfitted clones)."""
+        if self.candidate_params is None:
+            return []
+        if not self.candidate_params:
+            raise ValueError("candidate_params is an empty list; give at least one dict of "
+                             "estimator parameters, or None.")
+        candidates = []
+        for i, entry in enumerate(self.candidate_params):
+            if not isinstance(entry, dict):
+                raise TypeError(f"candidate_params[{i}] is {type(entry).__name__}, not a dict "
+                                "of estimator parameters (e.g. {'estimator__C': 0.5}).")
+            try:
+                candidates.append(clone(self.estimator).set_params(**entry))
+            except ValueError as exc:
+                raise ValueError(f"candidate_params[{i}] = {entry!r} does not fit "
+                                 f"{type(self.estimator).__name__}: {exc}") from None
+        return candidates
+
+    def _choose_candidate(self, candidates, first_fits, Yd, params):
+        """(the chosen candidate, [its first-split result]) from the first split's fits
+        (``first_fits``: one result per candidate, or None for a single candidate)."""
+        if first_fits is None:
+            self.best_params_ = dict(self.candidate_params[0])
+            return candidates[0], []
+        first = list(first_fits)
+        weights = _check_weights(params.get("sample_weight"), Yd.shape[0])
+        self.candidate_scores_ = np.array([
+            self._split_score(Yd[test], scores, None if weights is None else weights[test])
+            for test, scores, *_ in first])
+        best = int(np.argmax(self.candidate_scores_))
+        self.best_params_ = dict(self.candidate_params[best])
+        logger.debug("ThresholdTuner: candidate %d of %d (%s) chosen on the first split, "
+                     "%s %s", best + 1, len(candidates), self.best_params_, self.metric,
+                     np.round(self.candidate_scores_, 4).tolist())
+        return candidates[best], [first[best]]
+
+    def _split_score(self, Y, S, w=None):
+        """``metric`` of one split's held-out scores with thresholds tuned on them."""
+        probe = clone(self).set_params(estimator=None, candidate_params=None)
+        if S.shape != Y.shape:
+            raise ValueError(f"The estimator returned scores of shape {S.shape} for labels "
+                             f"of shape {Y.shape}.")
+        probe._tune(Y, S, w)
+        return probe.cv_score_
 
     def _tune(self, Y, S, w=None):
         g = global_threshold(Y, S, metric=self.metric if self.strategy == "global" else "f1_micro",

@@ -29,11 +29,11 @@ def test_reuters_targets():
     if not (path / "aptemod_train.jsonl.gz").exists():
         pytest.skip(f"Reuters ApteMod not found in {path}; set MLKIT_DATA_DIR")
     micro, macro = _fit_and_score(load_reuters(path, "train"), load_reuters(path, "test"))
-    # measured 0.886 / 0.586; the core issue's targets are 0.87 / 0.58
-    assert micro >= 0.87 and macro >= 0.58, (micro, macro)
+    # measured 0.886 / 0.586 (C=0.5 chosen); issue 15's targets are 0.88 / 0.58
+    assert micro >= 0.88 and macro >= 0.58, (micro, macro)
 
 
 def test_goemotions_targets():
     micro, macro = _fit_and_score(load_goemotions("train"), load_goemotions("test"))
-    # measured 0.562 / 0.485; the core issue's target is macro-F1 >= 0.48
-    assert macro >= 0.48 and micro >= 0.55, (micro, macro)
+    # measured 0.565 / 0.494 (C=0.2 chosen); issue 15's target is macro-F1 >= 0.485
+    assert macro >= 0.485 and micro >= 0.55, (micro, macro)

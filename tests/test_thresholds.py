@@ -551,3 +551,110 @@ def test_platt_fit_recovers_a_known_sigmoid():
     y = (rng.uniform(size=s.shape) < true_p).astype(int)
     p = SigmoidCalibrator().fit(s, y).predict(s)
     assert np.abs(p - true_p).max() < 0.03
+
+
+# --------------------------------------------------------------------------
+# candidate_params: a hyperparameter chosen on the first split
+# --------------------------------------------------------------------------
+
+def _quiet_fit(tuner, X, Y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # labels constant in some folds
+        return tuner.fit(X, Y)
+
+
+def test_candidate_params_choose_on_the_first_split_and_use_it_everywhere(goemotions_tfidf):
+    d = goemotions_tfidf
+    X, Y = d.X_train[:1000], d.Y_train[:1000]
+    # C=1e-4 leaves LinearSVC almost no weights: far worse held-out macro-F1 than C=0.5
+    candidates = [{"estimator__C": 1e-4}, {"estimator__C": 0.5}]
+    t = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=3, random_state=0,
+                                  candidate_params=candidates), X, Y)
+    assert t.best_params_ == {"estimator__C": 0.5}
+    assert t.candidate_scores_.shape == (2,)
+    assert t.candidate_scores_[1] > t.candidate_scores_[0] + 0.05, t.candidate_scores_
+    assert t.estimator_.estimator.C == 0.5 and t.estimator.estimator.C == 1.0  # param kept
+    # everything after the choice is exactly the tuner of the chosen setting
+    plain = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc().set_params(C=0.5)), cv=3,
+                                      random_state=0), X, Y)
+    np.testing.assert_array_equal(t.oof_scores_, plain.oof_scores_)
+    np.testing.assert_array_equal(t.thresholds_, plain.thresholds_)
+    np.testing.assert_array_equal(t.predict(d.X_test), plain.predict(d.X_test))
+    assert plain.best_params_ == {} and plain.candidate_scores_ is None
+    # the first split's score of the chosen candidate is that split's tuned macro-F1
+    first_train, first_test = plain._splits(X, Y)[0]
+    fold = BinaryRelevance(_svc().set_params(C=0.5)).fit(X[first_train], Y[first_train])
+    probe = ThresholdTuner(None)
+    probe._tune(Y[first_test], fold.decision_function(X[first_test]))
+    assert t.candidate_scores_[1] == pytest.approx(probe.cv_score_)
+
+
+def test_candidate_params_ties_go_to_the_first_and_one_candidate_is_just_used(
+        goemotions_tfidf):
+    d = goemotions_tfidf
+    X, Y = d.X_train[:600], d.Y_train[:600]
+    # the same model twice (verbose changes nothing): equal scores, the first one wins
+    same = [{"estimator__C": 0.3}, {"estimator__C": 0.3, "estimator__verbose": 0}]
+    t = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=2, random_state=0,
+                                  candidate_params=same), X, Y)
+    assert t.candidate_scores_[0] == t.candidate_scores_[1]
+    assert t.best_params_ == same[0]
+    t = _quiet_fit(clone(t).set_params(candidate_params=same[::-1]), X, Y)
+    assert t.best_params_ == same[1]
+    one = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=2, random_state=0,
+                                    candidate_params=[{"estimator__C": 0.3}]), X, Y)
+    assert one.best_params_ == {"estimator__C": 0.3} and one.candidate_scores_ is None
+    assert one.estimator_.estimator.C == 0.3
+
+
+def test_candidate_params_with_a_single_kept_split(goemotions_tfidf):
+    d = goemotions_tfidf
+    X, Y = d.X_train[:1000], d.Y_train[:1000]
+    t = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=0.3, random_state=0, refit=False,
+                                  candidate_params=[{"estimator__C": 1e-4},
+                                                    {"estimator__C": 0.5}]), X, Y)
+    assert t.best_params_ == {"estimator__C": 0.5}
+    # the kept model is the chosen candidate's, fitted on the split's training rows
+    assert t.estimator_.estimator.C == 0.5
+    test_rows = np.sort(t._splits(X, Y)[0][1])
+    np.testing.assert_allclose(t.estimator_.decision_function(X[test_rows]), t.oof_scores_)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"candidate_params": []}, ValueError, "candidate_params is an empty list"),
+        ({"candidate_params": [{"estimator__C": 1.0}, "C=2"]}, TypeError,
+         r"candidate_params\[1\] is str, not a dict"),
+        ({"candidate_params": [{"estimator__D": 1.0}]}, ValueError,
+         r"candidate_params\[0\] = \{'estimator__D': 1.0\} does not fit BinaryRelevance"),
+        ({"candidate_params": {"estimator__C": [1.0]}}, ValueError,
+         "'candidate_params' parameter of ThresholdTuner must be an instance of 'list'"),
+    ],
+)
+def test_invalid_candidate_params(params, error, match):
+    rng = np.random.RandomState(0)
+    X, Y = rng.rand(30, 4), (rng.rand(30, 2) < 0.5).astype(int)
+    with pytest.raises(error, match=match):
+        ThresholdTuner(BinaryRelevance(_svc()), cv=3, **params).fit(X, Y)
+
+
+def test_candidate_params_need_fits(goemotions_tfidf):
+    d = goemotions_tfidf
+    fitted = BinaryRelevance(_svc()).fit(d.X_train[:1000], d.Y_train[:1000])
+    with pytest.raises(ValueError, match="cv='prefit' fits nothing"):
+        ThresholdTuner(fitted, cv="prefit", candidate_params=[{"estimator__C": 1.0}]).fit(
+            d.X_test, d.Y_test)
+
+
+def test_tuner_pickled_before_candidate_params_still_has_its_params(goemotions_tfidf):
+    import pickle
+
+    d = goemotions_tfidf
+    t = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=2, random_state=0),
+                   d.X_train[:400], d.Y_train[:400])
+    del t.__dict__["candidate_params"]  # as in a file written before the parameter
+    old = pickle.loads(pickle.dumps(t))
+    assert old.get_params()["candidate_params"] is None
+    assert "ThresholdTuner" in repr(old) and clone(old).candidate_params is None
+    np.testing.assert_array_equal(old.predict(d.X_test), t.predict(d.X_test))
