@@ -713,6 +713,14 @@ def _fit_fold(estimator, X, Y, train, test, method, fit_params, keep=False):
     return test, scores, (est if keep else None), time.perf_counter() - start
 
 
+def _same_value(a, b):
+    """``a == b`` for parameter values, False where the comparison is not a plain bool."""
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 def _indexable(X):
     """Make ``X`` row-indexable without changing its kind (texts stay a list)."""
     if sp.issparse(X):
@@ -817,7 +825,9 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         first listed). A hyperparameter chosen for one extra fit per extra
         candidate, not one per split and candidate as in a grid search;
         ``make_classifier("tfidf")`` uses it for ``LinearSVC``'s ``C``. Not
-        available with ``cv="prefit"``.
+        available with ``cv="prefit"``. A value the estimator holds for one
+        of these keys is replaced; ``fit`` warns when it is none of the
+        candidates' (most likely set on purpose).
     verbose : bool, int or "auto", default=False
         Show a progress bar of the fits (one per fold, and the refit) on
         standard error. ``"auto"``: only when standard error is a terminal.
@@ -1168,7 +1178,23 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             except ValueError as exc:
                 raise ValueError(f"candidate_params[{i}] = {entry!r} does not fit "
                                  f"{type(self.estimator).__name__}: {exc}") from None
+        self._warn_overridden()
         return candidates
+
+    def _warn_overridden(self):
+        """Warn when the estimator holds a value that ``candidate_params`` will replace and
+        that none of the candidates has: most likely set on purpose (``set_params`` or a
+        grid search over it), and it would silently have no effect."""
+        own = self.estimator.get_params(deep=True)
+        for key in dict.fromkeys(k for entry in self.candidate_params for k in entry):
+            tried = [entry[key] for entry in self.candidate_params if key in entry]
+            if any(_same_value(own.get(key), v) for v in tried):
+                continue
+            warnings.warn(
+                f"The estimator's {key}={own.get(key)!r} is not used: candidate_params "
+                f"chooses {key} among {tried}. To fit with {key}={own.get(key)!r}, set "
+                "candidate_params=None (or include that value among the candidates).",
+                UserWarning, stacklevel=4)
 
     def _choose_candidate(self, candidates, first_fits, Yd, params):
         """(the chosen candidate, [its first-split result]) from the first split's fits

@@ -658,3 +658,21 @@ def test_tuner_pickled_before_candidate_params_still_has_its_params(goemotions_t
     assert old.get_params()["candidate_params"] is None
     assert "ThresholdTuner" in repr(old) and clone(old).candidate_params is None
     np.testing.assert_array_equal(old.predict(d.X_test), t.predict(d.X_test))
+
+
+def test_candidate_params_warn_when_they_override_a_value_set_on_the_estimator():
+    rng = np.random.RandomState(0)
+    X, Y = rng.rand(60, 4), (rng.rand(60, 2) < 0.5).astype(int)
+    candidates = [{"estimator__C": 0.5}, {"estimator__C": 0.2}]
+    # the estimator's own C is one of the candidates: nothing to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ThresholdTuner(BinaryRelevance(_svc().set_params(C=0.5)), cv=2, random_state=0,
+                       candidate_params=candidates).fit(X, Y)
+    # C=1.0 set on purpose would silently be replaced by 0.5 or 0.2
+    tuner = ThresholdTuner(BinaryRelevance(_svc()), cv=2, random_state=0,
+                           candidate_params=candidates)
+    with pytest.warns(UserWarning, match=r"estimator__C=1.0 is not used: candidate_params "
+                                         r"chooses estimator__C among \[0.5, 0.2\]"):
+        tuner.fit(X, Y)
+    assert tuner.best_params_["estimator__C"] in (0.5, 0.2)
