@@ -48,9 +48,10 @@ def make_classifier(
         0.5 or 0.2, whichever gives the better tuned macro-F1 on the first
         split (``candidate_params``; one extra fit): short, noisily labelled
         comments (GoEmotions) want the stronger regularization, news articles
-        (Reuters) the weaker. Takes raw texts. ``tol=0.1`` is LIBLINEAR's own default stopping tolerance
-        (scikit-learn's is 1e-4): measured on Reuters and GoEmotions, it gives
-        the same F1 to three decimals at about 1.5x less fit time.
+        (Reuters) the weaker. Takes raw texts. ``tol=0.1`` is LIBLINEAR's own
+        default stopping tolerance (scikit-learn's is 1e-4): measured on
+        Reuters and GoEmotions, it gives the same F1 to three decimals at about
+        1.5x less fit time.
 
         ``"embeddings"`` (extra ``embeddings``):
         :class:`~mlkit.features.SentenceEmbeddingFeaturizer` with
@@ -81,9 +82,10 @@ def make_classifier(
         ``"tfidf"`` pipeline (every character n-gram and ``C=0.5``, as when the
         blend was chosen: with the ``"tfidf"`` kind's pruning and ``C=0.2`` the
         blend scored no better on GoEmotions dev, 0.5205 against 0.5214) and
-        the ``"embeddings"`` pipeline (without their tuners) blended by :class:`~mlkit.ensemble.ScoreBlend` (each member's
-        decision values divided by their per-label spread on the training
-        rows, then averaged with equal weights), inside one
+        the ``"embeddings"`` pipeline (without their tuners) blended by
+        :class:`~mlkit.ensemble.ScoreBlend` (each member's decision values
+        divided by their per-label spread on the training rows, then averaged
+        with equal weights), inside one
         :class:`ThresholdTuner` (5-fold out-of-fold per-label thresholds).
         Chosen on GoEmotions dev among late fusion with other weights,
         stacking and joined features (``benchmarks/bench_hybrid.py``); on the

@@ -713,6 +713,13 @@ def _fit_fold(estimator, X, Y, train, test, method, fit_params, keep=False):
     return test, scores, (est if keep else None), time.perf_counter() - start
 
 
+def _check_score_columns(estimator, scores, n_labels):
+    """Refuse held-out scores with another number of columns than there are labels."""
+    if scores.shape[1] != n_labels:
+        raise ValueError(f"{type(estimator).__name__} returned {scores.shape[1]} score "
+                         f"columns for {n_labels} labels.")
+
+
 def _same_value(a, b):
     """``a == b`` for parameter values, False where the comparison is not a plain bool."""
     try:
@@ -1127,10 +1134,10 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
 
         try:
             estimator, results = self.estimator, []
-            if candidates:
-                estimator, results = self._choose_candidate(
-                    candidates, fits(candidates, [splits[0]] * len(candidates), "candidate")
-                    if len(candidates) > 1 else None, Yd, params)
+            if candidates:  # each one on the first split; the chosen one's fit is fold 1
+                first = list(fits(candidates, [splits[0]] * len(candidates), "candidate"))
+                best = self._choose_candidate(first, Yd, params)
+                estimator, results = candidates[best], [first[best]]
             results.extend(fits([estimator] * (len(splits) - len(results)),
                                 splits[len(results):], "fold"))
             if self.refit:
@@ -1149,11 +1156,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 bar.close()
         oof = np.full(Yd.shape, np.nan)
         for test, scores, *_ in results:
-            if scores.shape[1] != Yd.shape[1]:
-                raise ValueError(
-                    f"{type(self.estimator).__name__} returned {scores.shape[1]} score "
-                    f"columns for {Yd.shape[1]} labels."
-                )
+            _check_score_columns(self.estimator, scores, Yd.shape[1])
             oof[test] = scores
         covered = ~np.isnan(oof).any(axis=1)
         if not covered.any():
@@ -1196,30 +1199,27 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 "candidate_params=None (or include that value among the candidates).",
                 UserWarning, stacklevel=4)
 
-    def _choose_candidate(self, candidates, first_fits, Yd, params):
-        """(the chosen candidate, [its first-split result]) from the first split's fits
-        (``first_fits``: one result per candidate, or None for a single candidate)."""
-        if first_fits is None:
-            self.best_params_ = dict(self.candidate_params[0])
-            return candidates[0], []
-        first = list(first_fits)
-        weights = _check_weights(params.get("sample_weight"), Yd.shape[0])
-        self.candidate_scores_ = np.array([
-            self._split_score(Yd[test], scores, None if weights is None else weights[test])
-            for test, scores, *_ in first])
-        best = int(np.argmax(self.candidate_scores_))
+    def _choose_candidate(self, first, Yd, params):
+        """Index of the best entry of ``candidate_params`` from its fit on the first split
+        (``first``: one :func:`_fit_fold` result per entry); sets ``best_params_`` and,
+        when there is a choice, ``candidate_scores_``."""
+        best = 0
+        if len(first) > 1:
+            weights = _check_weights(params.get("sample_weight"), Yd.shape[0])
+            self.candidate_scores_ = np.array([
+                self._split_score(Yd[test], scores, None if weights is None else weights[test])
+                for test, scores, *_ in first])
+            best = int(np.argmax(self.candidate_scores_))
+            logger.debug("ThresholdTuner: candidate %d of %d chosen on the first split, %s %s",
+                         best + 1, len(first), self.metric,
+                         np.round(self.candidate_scores_, 4).tolist())
         self.best_params_ = dict(self.candidate_params[best])
-        logger.debug("ThresholdTuner: candidate %d of %d (%s) chosen on the first split, "
-                     "%s %s", best + 1, len(candidates), self.best_params_, self.metric,
-                     np.round(self.candidate_scores_, 4).tolist())
-        return candidates[best], [first[best]]
+        return best
 
     def _split_score(self, Y, S, w=None):
         """``metric`` of one split's held-out scores with thresholds tuned on them."""
+        _check_score_columns(self.estimator, S, Y.shape[1])
         probe = clone(self).set_params(estimator=None, candidate_params=None)
-        if S.shape != Y.shape:
-            raise ValueError(f"The estimator returned scores of shape {S.shape} for labels "
-                             f"of shape {Y.shape}.")
         probe._tune(Y, S, w)
         return probe.cv_score_
 
