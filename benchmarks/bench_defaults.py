@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 # name -> (description, set_params of make_classifier("tfidf")). Every candidate
 # states every parameter under study, so that it does not depend on the defaults.
-_OLD = {"features__char_max_df": None, "classifier__cv": 5,
+_OLD = {"features__char_max_df": None, "classifier__cv": 5, "classifier__refit": True,
         "classifier__estimator__n_jobs": 1, "classifier__candidate_params": None,
         "classifier__estimator__estimator__C": 0.5}
 _C = "classifier__estimator__estimator__C"
@@ -69,6 +69,12 @@ CANDIDATES = {
     "cv3-2par": ("3 folds, two labels at a time (n_jobs=2)",
                  {**_OLD, "classifier__cv": 3, "classifier__estimator__n_jobs": 2}),
     "new": ("make_classifier('tfidf') as it is now", {}),
+    "C-choice": ("the default before cv='auto': C chosen, 5 folds and a refit",
+                 {"classifier__cv": 5, "classifier__refit": True}),
+    "C-choice-cv4": ("the same with 4 folds", {"classifier__cv": 4, "classifier__refit": True}),
+    "C-choice-cv3": ("the same with 3 folds", {"classifier__cv": 3, "classifier__refit": True}),
+    "C-choice-cv3-avg": ("3 folds, fold models averaged (the default when every label has "
+                         ">= 50 examples)", {"classifier__cv": 3, "classifier__refit": "average"}),
 }
 
 

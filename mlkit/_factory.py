@@ -42,9 +42,14 @@ def make_classifier(
         ``char_ngram_range="auto"``, without those in more than 5 % of the
         texts, ``char_max_df=0.05``) -> :class:`BinaryRelevance` of
         ``LinearSVC(tol=0.1)`` -> :class:`ThresholdTuner`: per-label
-        thresholds chosen on 5-fold multi-label stratified out-of-fold scores,
+        thresholds chosen on multi-label stratified out-of-fold scores,
         regularized toward one global threshold for rare labels, and the
-        "at least one label per row" rule when it helps out of fold. ``C`` is
+        "at least one label per row" rule when it helps out of fold. When
+        every label has at least 50 positive rows (GoEmotions), 3 folds and
+        the final model is the average of the fold models (``cv="auto"``,
+        ``refit="auto"``: 4 fits instead of 7, same or better F1 on dev);
+        otherwise (Reuters, whose rarest labels have one article) 5 folds and
+        a refit on all rows. ``C`` is
         0.5 or 0.2, whichever gives the better tuned macro-F1 on the first
         split (``candidate_params``; one extra fit): short, noisily labelled
         comments (GoEmotions) want the stronger regularization, news articles
@@ -155,7 +160,8 @@ def make_classifier(
                                 n_jobs=n_jobs),
                 strategy="per_label",
                 metric="f1_macro",
-                cv=5,
+                cv="auto",
+                refit="auto",
                 candidate_params=[{"estimator__C": 0.5}, {"estimator__C": 0.2}],
                 n_jobs=None,
                 random_state=random_state,

@@ -77,6 +77,21 @@ def test_round_trip_predicts_the_same(model_file, fitted, goemotions_slice):
     assert list(loaded.classes_) == list(model.classes_)
 
 
+def test_averaged_fold_models_round_trip(tmp_path, goemotions_slice):
+    # labels with 50+ examples: make_classifier("tfidf") uses 3 folds and averages them
+    X, Y = goemotions_slice.X_train, goemotions_slice.Y_train
+    Y = Y[:, Y.sum(axis=0) >= 50]
+    model = mlkit.make_classifier("tfidf").fit(X, Y)
+    tuner = model.named_steps["classifier"]
+    assert (tuner.refit_, tuner.n_splits_) == ("average", 3)
+    save_model(model, tmp_path / "model.mlkit")
+    loaded = load_model(tmp_path / "model.mlkit")
+    X_test = goemotions_slice.X_test
+    np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))
+    np.testing.assert_allclose(loaded.decision_function(X_test), model.decision_function(X_test))
+    assert loaded.named_steps["classifier"].refit_ == "average"
+
+
 def test_metadata_is_complete(model_file, fitted):
     model, X, labels = fitted
     path, manifest = model_file

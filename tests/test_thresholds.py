@@ -3,6 +3,7 @@ ThresholdTuner on a real GoEmotions slice (gain over the default threshold, pref
 float cv, global strategy, top-k, at-least-one, rare-label fallback, CV folds with rare
 labels, invalid parameters) and with scikit-multilearn estimators."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -11,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import cross_val_predict, cross_val_score
 from sklearn.svm import LinearSVC
@@ -19,6 +20,7 @@ from sklearn.svm import LinearSVC
 from mlkit import BinaryRelevance, ThresholdTuner
 from mlkit.model_selection import MultilabelStratifiedKFold
 from mlkit.thresholds import (
+    AUTO_MIN_POSITIVES,
     apply_thresholds,
     f1_optimal_thresholds,
     global_threshold,
@@ -422,7 +424,8 @@ def test_tuner_inside_cross_validation_with_rare_labels(goemotions_tfidf):
         ({"top_k": 0}, ValueError, r"'top_k' parameter .* in the range \[1, inf\) or None"),
         ({"cv": 1}, ValueError, r"'cv' parameter of ThresholdTuner must be an int in the range \[2, inf\)"),
         ({"cv": 1.5}, ValueError, r"'cv' parameter of ThresholdTuner .* in the range \(0(\.0)?, 1(\.0)?\)"),
-        ({"cv": "auto"}, ValueError, r"'cv' parameter of ThresholdTuner .*Got 'auto'"),
+        ({"cv": "three"}, ValueError, r"'cv' parameter of ThresholdTuner .*'auto'.*Got 'three'"),
+        ({"refit": "mean"}, ValueError, r"'refit' parameter of ThresholdTuner .*'average'.*Got 'mean'"),
         ({"response_method": "predict"}, ValueError,
          r"'response_method' parameter of ThresholdTuner .*Got 'predict'"),
         ({"response_method": "predict_proba"}, TypeError, "has no predict_proba"),
@@ -551,6 +554,68 @@ def test_platt_fit_recovers_a_known_sigmoid():
     y = (rng.uniform(size=s.shape) < true_p).astype(int)
     p = SigmoidCalibrator().fit(s, y).predict(s)
     assert np.abs(p - true_p).max() < 0.03
+
+
+def test_refit_average_is_the_mean_of_the_fold_models(goemotions_tfidf):
+    d = goemotions_tfidf
+    X, Y = d.X_train[:1000], d.Y_train[:1000]
+    t = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=3, random_state=0,
+                                  refit="average"), X, Y)
+    assert (t.refit_, t.n_splits_) == ("average", 3)
+    folds = [_quiet_fit(BinaryRelevance(_svc()), X[train], Y[train])
+             for train, _ in t._splits(X, Y)]
+    S = np.stack([f.decision_function(d.X_test) for f in folds])
+    fitted = np.stack([~f.constant_labels_ for f in folds])  # (folds, labels)
+    # labels constant in some folds' training rows average the other folds only
+    partly = (fitted.sum(axis=0) > 0) & (fitted.sum(axis=0) < len(folds))
+    assert partly.any(), "the slice should have a label missing from a fold's training rows"
+    cols = fitted.any(axis=0)
+    expected = (S * fitted[:, None, :]).sum(axis=0)[:, cols] / fitted.sum(axis=0)[cols]
+    got = t.estimator_.decision_function(d.X_test)
+    np.testing.assert_allclose(got[:, cols], expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(got[:, ~cols], S[0][:, ~cols])  # constant everywhere
+    # the held-out scores and thresholds are those of refit=True: only the model differs
+    refitted = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=3, random_state=0), X, Y)
+    assert refitted.refit_ is True
+    np.testing.assert_array_equal(t.oof_scores_, refitted.oof_scores_)
+    np.testing.assert_array_equal(t.thresholds_, refitted.thresholds_)
+    assert not np.allclose(got, refitted.estimator_.decision_function(d.X_test))
+    # the averaged model is an ordinary fitted BinaryRelevance: it pickles and predicts
+    back = pickle.loads(pickle.dumps(t))
+    np.testing.assert_array_equal(back.predict(d.X_test), t.predict(d.X_test))
+
+
+def test_refit_average_refuses_what_cannot_be_averaged(goemotions_tfidf):
+    d = goemotions_tfidf
+    X, Y = d.X_train[:400], d.Y_train[:400]
+    with pytest.raises(ValueError, match="_Scores cannot be averaged. Use refit=True"):
+        ThresholdTuner(_Scores(), cv=3, refit="average").fit(X, Y)
+    # RidgeClassifier is solved for all labels in one fit: no per-label models to average
+    with pytest.raises(ValueError, match="could not average the fold models"):
+        _quiet_fit(ThresholdTuner(BinaryRelevance(RidgeClassifier()), cv=3,
+                                  refit="average"), X, Y)
+
+
+def test_auto_folds_and_refit_follow_the_rarest_label(goemotions_tfidf):
+    d = goemotions_tfidf
+    frequent = np.flatnonzero(d.Y_train.sum(axis=0) >= AUTO_MIN_POSITIVES)
+    assert 2 <= frequent.size < d.Y_train.shape[1]
+    Y = d.Y_train[:, frequent]
+    auto = ThresholdTuner(BinaryRelevance(_svc()), cv="auto", refit="auto", random_state=0)
+    t = _quiet_fit(clone(auto), d.X_train, Y)
+    assert (t.n_splits_, t.refit_) == (3, "average")
+    same = _quiet_fit(ThresholdTuner(BinaryRelevance(_svc()), cv=3, refit="average",
+                                     random_state=0), d.X_train, Y)
+    np.testing.assert_array_equal(t.decision_function(d.X_test),
+                                  same.decision_function(d.X_test))
+    # one label below the bar: 5 folds and a refit
+    t = _quiet_fit(clone(auto), d.X_train, d.Y_train)
+    assert (t.n_splits_, t.refit_) == (5, True)
+    # an estimator whose fold models cannot be averaged is refitted
+    t = _quiet_fit(clone(auto).set_params(estimator=BinaryRelevance(RidgeClassifier())),
+                   d.X_train, Y)
+    assert (t.n_splits_, t.refit_) == (3, True)
+    assert t.estimator_.vectorized_
 
 
 # --------------------------------------------------------------------------

@@ -368,6 +368,39 @@ class BinaryRelevance(ProblemTransformation):
                 stacked = (np.column_stack(coefs), np.asarray(intercepts))
         return stacked
 
+    @classmethod
+    def _average_fitted(cls, models):
+        """One fitted model whose decision values are the mean of ``models``' (fitted on
+        different rows of the same data, e.g. cross-validation folds), or None when they
+        cannot be averaged exactly: every label's classifier must be a binary linear one
+        (see :meth:`_build_linear_stack`). A label constant in some of the models'
+        training rows averages the others; constant in all, it stays constant.
+        Used by ``ThresholdTuner(refit="average")``."""
+        import copy
+
+        models = list(models)
+        if not models or any(type(m) is not cls or m.vectorized_ for m in models):
+            return None
+        first = models[0]
+        if any(m.n_features_in_ != first.n_features_in_ or len(m.estimators_) !=
+               len(first.estimators_) for m in models):
+            return None
+        if any(m._linear_stack() is None for m in models):
+            return None
+        out = copy.deepcopy(first)
+        for j in range(len(first.estimators_)):
+            fitted = [m.estimators_[j] for m in models
+                      if not isinstance(m.estimators_[j], _ConstantLabel)]
+            if not fitted:
+                continue
+            est = copy.deepcopy(fitted[0])
+            est.coef_ = np.mean([f.coef_ for f in fitted], axis=0)
+            est.intercept_ = np.mean([f.intercept_ for f in fitted], axis=0)
+            out.estimators_[j] = est
+            out.constant_labels_[j] = False
+        out._linear_cache = (out._build_linear_stack(),)
+        return out
+
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_linear_cache", None)

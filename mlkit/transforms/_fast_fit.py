@@ -32,9 +32,11 @@ MAX_AUTO_THREADS = 8
 #: fits a LIBLINEAR estimator that is not thread-safe in worker processes: about four
 #: seconds of ``LinearSVC`` fits on one core. Below it, starting the processes and
 #: sending them ``X`` cost about what the parallel fits save (Reuters' 90 labels on 5,200
-#: articles, 5.7e7: 4.9 s in two processes against 4.6 s one label at a time; GoEmotions'
-#: 28 labels on 34,700 comments, 1.9e8: 1.7x faster in two processes).
-AUTO_PROCESS_MIN_WORK = 100_000_000
+#: articles, 5.7e7: 4.9 s in two processes against 4.6 s one label at a time). Above it
+#: they pay: Reuters' 5 folds of 6,200 articles (8.5e7) make ``make_classifier("tfidf")``
+#: fit in 14-15 s instead of 19-20 s; GoEmotions' 28 labels on 28,900 comments (8.9e7,
+#: its 3 folds) and on 34,700 (1.1e8) are about 1.6x faster in two processes.
+AUTO_PROCESS_MIN_WORK = 70_000_000
 
 
 def default_threads(n_jobs, n_tasks):
