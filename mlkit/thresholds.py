@@ -846,9 +846,10 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         the folds whose training rows had both classes), whose decision values
         are the mean of the fold models' -- the models the thresholds were
         chosen on. ``"auto"``: ``"average"`` when the estimator can be
-        averaged and every label has at least :data:`AUTO_MIN_POSITIVES`
-        positive rows (then the fold models agree and their average predicts
-        as well as a refit), else True. The choice made is ``refit_``.
+        averaged, ``cv`` is an int or ``"auto"`` that makes 3 folds or more,
+        and every label has at least :data:`AUTO_MIN_POSITIVES` positive rows
+        (then the fold models agree and their average predicts as well as a
+        refit), else True. The choice made is ``refit_``.
         Ignored with ``cv="prefit"``.
     candidate_params : list of dict or None, default=None
         Alternative settings of ``estimator`` (each a dict for its
@@ -1071,6 +1072,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         Y, names = check_label_matrix(Y, n_samples=n_samples(X))
         Yd = Y.toarray() if sp.issparse(Y) else Y
         self.best_params_, self.candidate_scores_ = {}, None
+        for stale in ("refit_", "n_splits_"):  # set by a k-fold or float cv fit only
+            self.__dict__.pop(stale, None)
         if isinstance(self.cv, str) and self.cv == "prefit":
             if self.candidate_params is not None:
                 raise ValueError(
@@ -1144,7 +1147,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         method = _response_method(self.estimator, self.response_method)
         splits = self._splits(X, Yd)
         self.n_splits_ = len(splits)
-        refit = self._resolve_refit(Yd)
+        refit = self._resolve_refit(Yd, len(splits))
         if refit is False and len(splits) != 1:
             raise ValueError(
                 f"refit=False keeps the model of a single held-out split, but cv={self.cv!r} "
@@ -1178,11 +1181,15 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 first = list(fits(candidates, [splits[0]] * len(candidates), "candidate"))
                 best = self._choose_candidate(first, Yd, params)
                 estimator, results = candidates[best], [first[best]]
+                del first  # the other candidates' models, kept for an average, are not needed
             results.extend(fits([estimator] * (len(splits) - len(results)),
                                 splits[len(results):], "fold"))
             if refit == "average":
                 self.estimator_ = self._fold_average([r[2] for r in results])
-                refit = "average" if self.estimator_ is not None else True
+                if self.estimator_ is None:  # "auto": the fold models could not be averaged
+                    refit = True
+                    if bar is not None:
+                        bar.total += 1
             if refit is True:
                 if bar is not None:
                     bar.set_postfix_str("refit on all rows")
@@ -1208,16 +1215,22 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         oof_rows = np.flatnonzero(covered)
         return method, oof[oof_rows], oof_rows
 
-    def _resolve_refit(self, Yd):
-        """``refit`` as True, False or "average" (``"auto"`` decided on the labels)."""
-        averages = callable(getattr(type(self.estimator), "_average_fitted", None))
+    def _resolve_refit(self, Yd, n_splits):
+        """``refit`` as True, False or "average". ``"auto"`` averages only k-fold models
+        (an int or ``"auto"`` cv, 3 folds or more) of well-populated labels, where each
+        fold's model sees most of the rows."""
+        can_average = getattr(type(self.estimator), "_can_average", None)
+        averages = callable(can_average) and can_average(self.estimator)
         if isinstance(self.refit, str) and self.refit == "average" and not averages:
             raise ValueError(
-                f"refit='average' averages the fold models of a BinaryRelevance of linear "
-                f"classifiers; {type(self.estimator).__name__} cannot be averaged. Use "
-                "refit=True.")
+                f"refit='average' averages the fold models of a BinaryRelevance of binary "
+                f"linear classifiers (LinearSVC, LogisticRegression, ...); this "
+                f"{type(self.estimator).__name__} cannot be averaged. Use refit=True.")
         if isinstance(self.refit, str) and self.refit == "auto":
-            return "average" if averages and _well_populated(Yd) else True
+            k_fold = (isinstance(self.cv, str) and self.cv == "auto") or (
+                isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool))
+            return ("average" if averages and k_fold and n_splits >= 3 and _well_populated(Yd)
+                    else True)
         return self.refit if isinstance(self.refit, str) else bool(self.refit)
 
     def _fold_average(self, models):

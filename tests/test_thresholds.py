@@ -15,6 +15,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.metrics import f1_score
 from sklearn.model_selection import cross_val_predict, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
 from mlkit import BinaryRelevance, ThresholdTuner
@@ -590,10 +591,17 @@ def test_refit_average_refuses_what_cannot_be_averaged(goemotions_tfidf):
     X, Y = d.X_train[:400], d.Y_train[:400]
     with pytest.raises(ValueError, match="_Scores cannot be averaged. Use refit=True"):
         ThresholdTuner(_Scores(), cv=3, refit="average").fit(X, Y)
-    # RidgeClassifier is solved for all labels in one fit: no per-label models to average
-    with pytest.raises(ValueError, match="could not average the fold models"):
-        _quiet_fit(ThresholdTuner(BinaryRelevance(RidgeClassifier()), cv=3,
-                                  refit="average"), X, Y)
+    # RidgeClassifier is solved for all labels in one fit: no per-label models to average;
+    # refused before any fit, like a non-linear base estimator
+    for base in (RidgeClassifier(), KNeighborsClassifier()):
+        with pytest.raises(ValueError, match="BinaryRelevance cannot be averaged"):
+            ThresholdTuner(BinaryRelevance(base), cv=3, refit="average").fit(X, Y)
+    # models that do not match (another kind, another label count) are not averaged
+    svc = _quiet_fit(BinaryRelevance(_svc()), X, Y)
+    ridge = _quiet_fit(BinaryRelevance(RidgeClassifier()), X, Y)
+    assert BinaryRelevance._average_fitted([svc, ridge]) is None
+    assert BinaryRelevance._average_fitted([svc, _quiet_fit(BinaryRelevance(_svc()), X,
+                                                            Y[:, :3])]) is None
 
 
 def test_auto_folds_and_refit_follow_the_rarest_label(goemotions_tfidf):
@@ -616,6 +624,15 @@ def test_auto_folds_and_refit_follow_the_rarest_label(goemotions_tfidf):
                    d.X_train, Y)
     assert (t.n_splits_, t.refit_) == (3, True)
     assert t.estimator_.vectorized_
+    # only k-fold models with 3 folds or more are averaged: a single split or 2 folds leave
+    # each model too far from all rows, so they are refitted
+    for cv in (0.2, 2, MultilabelStratifiedKFold(3, shuffle=True, random_state=0)):
+        t = _quiet_fit(clone(auto).set_params(cv=cv), d.X_train, Y)
+        assert t.refit_ is True, cv
+    # attributes of a k-fold fit do not survive a later cv="prefit" fit
+    assert hasattr(t, "refit_") and hasattr(t, "n_splits_")
+    t.set_params(estimator=t.estimator_, cv="prefit").fit(d.X_test, d.Y_test[:, frequent])
+    assert not hasattr(t, "refit_") and not hasattr(t, "n_splits_")
 
 
 # --------------------------------------------------------------------------

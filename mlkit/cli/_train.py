@@ -33,7 +33,8 @@ def add_parser(sub, common):
                    help="pretrained model of the embeddings/transformer kinds (a name or local "
                         "path), passed as make_classifier(KIND, model=NAME)")
     p.add_argument("--cv", type=_cv_folds, metavar="N",
-                   help="folds used to tune the decision thresholds (default: the model's, 5)")
+                   help="folds used to tune the decision thresholds (default: the model's; tfidf: 3 "
+                        "when every label has 50+ examples, else 5)")
     p.add_argument("--holdout", type=_fraction, metavar="FRAC",
                    help="hold out this fraction (stratified) to measure the model; the saved "
                         "model is trained on the rest")
@@ -101,7 +102,10 @@ def run(args, console):
     # no spinner: on a terminal the model shows its own progress bars (verbose)
     model.fit(texts_tr, _frame_or_matrix(Y_tr, names))
     fit_time = time.perf_counter() - t0
-    console.info(f"trained in {fit_time:.1f} s")
+    # cv="auto": the number of folds is known once the tuner has seen the labels
+    chosen = getattr(tuner, "n_splits_", None) if folds == "auto" else None
+    console.info(f"trained in {fit_time:.1f} s"
+                 + (f" ({chosen}-fold threshold tuning)" if chosen else ""))
 
     oof = _oof_metrics(model, Y_tr, names)
     if oof is not None:

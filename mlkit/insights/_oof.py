@@ -146,6 +146,8 @@ def out_of_fold(estimator, texts, Y, *, cv=5, random_state=0, n_jobs=None, verbo
         # probabilities when the model has them (the audit's scores are probabilities)
         tuner.set_params(response_method=resolve_response_method(tuner.estimator))
     tuner.set_params(cv=splits, n_jobs=n_jobs, verbose=verbose)
+    if isinstance(tuner.refit, str):  # "auto" / "average": the audit's model is refitted
+        tuner.set_params(refit=True)
     t1 = time.perf_counter()
     with warnings.catch_warnings():
         # labels without a positive (or a negative) row: reported by the label health table

@@ -192,7 +192,7 @@ class BinaryRelevance(ProblemTransformation):
         #8410), so its parallel fits run in worker processes and
         ``random_state`` keeps giving the same models. None runs them in one
         process per CPU (at most 8) when the fits are large enough to pay for
-        the processes (non-zeros of ``X`` times labels at least 1e8, about four
+        the processes (non-zeros of ``X`` times labels at least 7e7, about three
         seconds of fitting on one core; GoEmotions' TF-IDF features are 2.4e8),
         and one label at a time below that. Other estimators are fitted one
         label at a time.
@@ -369,6 +369,18 @@ class BinaryRelevance(ProblemTransformation):
         return stacked
 
     @classmethod
+    def _can_average(cls, estimator):
+        """Whether :meth:`_average_fitted` can average fitted copies of ``estimator``: a
+        base estimator that is a binary linear classifier fitted one label at a time."""
+        base = estimator._base_estimator()
+        if _is_vectorizable(base) or LinearClassifierMixin is None:
+            return False
+        cls_ = type(base)
+        return (isinstance(base, LinearClassifierMixin)
+                and cls_.decision_function is LinearClassifierMixin.decision_function
+                and cls_.predict is LinearClassifierMixin.predict)
+
+    @classmethod
     def _average_fitted(cls, models):
         """One fitted model whose decision values are the mean of ``models``' (fitted on
         different rows of the same data, e.g. cross-validation folds), or None when they
@@ -387,7 +399,12 @@ class BinaryRelevance(ProblemTransformation):
             return None
         if any(m._linear_stack() is None for m in models):
             return None
-        out = copy.deepcopy(first)
+        # a new object sharing the first model's attributes, with its own per-label lists
+        # (a deepcopy would rebuild and copy the stacked coefficients once more)
+        out = cls.__new__(cls)
+        out.__dict__.update(first.__dict__)
+        out.estimators_ = list(first.estimators_)
+        out.constant_labels_ = first.constant_labels_.copy()
         for j in range(len(first.estimators_)):
             fitted = [m.estimators_[j] for m in models
                       if not isinstance(m.estimators_[j], _ConstantLabel)]

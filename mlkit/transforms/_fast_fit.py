@@ -29,7 +29,7 @@ __all__ = [
 MAX_AUTO_THREADS = 8
 
 #: Least work (non-zeros of ``X`` times the labels to fit) for which ``n_jobs=None``
-#: fits a LIBLINEAR estimator that is not thread-safe in worker processes: about four
+#: fits a LIBLINEAR estimator that is not thread-safe in worker processes: about three
 #: seconds of ``LinearSVC`` fits on one core. Below it, starting the processes and
 #: sending them ``X`` cost about what the parallel fits save (Reuters' 90 labels on 5,200
 #: articles, 5.7e7: 4.9 s in two processes against 4.6 s one label at a time). Above it
