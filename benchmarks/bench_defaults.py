@@ -73,6 +73,8 @@ CANDIDATES = {
                  {"classifier__cv": 5, "classifier__refit": True}),
     "C-choice-cv4": ("the same with 4 folds", {"classifier__cv": 4, "classifier__refit": True}),
     "C-choice-cv3": ("the same with 3 folds", {"classifier__cv": 3, "classifier__refit": True}),
+    "C-choice-avg": ("5 folds, fold models averaged",
+                     {"classifier__cv": 5, "classifier__refit": "average"}),
     "C-choice-cv3-avg": ("3 folds, fold models averaged (the default when every label has "
                          ">= 50 examples)", {"classifier__cv": 3, "classifier__refit": "average"}),
 }
@@ -111,6 +113,14 @@ def _reuters(data_dir, n_folds, test):
         yield list(texts[fit_rows]), Y[fit_rows], list(texts[eval_rows]), Y[eval_rows]
 
 
+def _frequent(split, n):
+    """The split with only the labels that have at least ``n`` positive fitting rows."""
+    X, Y, X_eval, Y_eval = split
+    keep = np.asarray(Y).sum(axis=0) >= n
+    print(f"  {int(keep.sum())} of {keep.size} labels have >= {n} positives", flush=True)
+    return X, np.asarray(Y)[:, keep], X_eval, np.asarray(Y_eval)[:, keep]
+
+
 def run_candidate(params, X, Y, X_eval, Y_eval):
     """Fit one candidate; its fit seconds (wall, CPU) and scores on the evaluation rows."""
     from mlkit import make_classifier
@@ -136,6 +146,9 @@ def main(argv=None):
     p.add_argument("--candidates", default=",".join(c for c in CANDIDATES if c != "new"),
                    help=f"comma-separated, from {', '.join(CANDIDATES)}")
     p.add_argument("--train-rows", type=int, default=0, help="GoEmotions: first rows of train")
+    p.add_argument("--frequent-labels", type=int, default=0, metavar="N",
+                   help="keep only the labels with at least N positives in each split's "
+                        "fitting rows (a dataset whose labels are all well populated)")
     p.add_argument("--reuters-folds", type=int, default=3)
     p.add_argument("--repeats", type=int, default=1, help="rounds, candidates interleaved")
     p.add_argument("--test", action="store_true", help="train -> test (report only)")
@@ -153,6 +166,8 @@ def main(argv=None):
         splits = (list(_goemotions(args.data_dir, args.train_rows, args.test))
                   if dataset == "goemotions"
                   else list(_reuters(args.data_dir, args.reuters_folds, args.test)))
+        if args.frequent_labels:
+            splits = [_frequent(s, args.frequent_labels) for s in splits]
         for rnd in range(args.repeats):
             for name in names:
                 per_fold = [run_candidate(CANDIDATES[name][1], *s) for s in splits]
