@@ -1003,14 +1003,21 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
             state.setdefault("candidate_params", None)
         super().__setstate__(state)
 
+    def _n_folds(self, Y):
+        """The number of the tuner's own stratified folds (an int ``cv``, or ``"auto"``
+        resolved on ``Y``); None for any other ``cv``."""
+        if isinstance(self.cv, str):
+            return (3 if _well_populated(Y) else 5) if self.cv == "auto" else None
+        if isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool):
+            return int(self.cv)
+        return None
+
     def _splits(self, X, Y):
         from sklearn.model_selection import check_cv
 
         from .model_selection import MultilabelStratifiedKFold, MultilabelStratifiedShuffleSplit
 
-        cv = self.cv
-        if isinstance(cv, str) and cv == "auto":
-            cv = 3 if _well_populated(Y) else 5
+        cv = self._n_folds(Y) or self.cv
         if isinstance(cv, numbers.Real) and not isinstance(cv, (bool, numbers.Integral)):
             splitter = MultilabelStratifiedShuffleSplit(
                 n_splits=1, test_size=cv, random_state=self.random_state)
@@ -1147,7 +1154,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         method = _response_method(self.estimator, self.response_method)
         splits = self._splits(X, Yd)
         self.n_splits_ = len(splits)
-        refit = self._resolve_refit(Yd, len(splits))
+        refit = self._resolve_refit(Yd)
         if refit is False and len(splits) != 1:
             raise ValueError(
                 f"refit=False keeps the model of a single held-out split, but cv={self.cv!r} "
@@ -1215,7 +1222,7 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
         oof_rows = np.flatnonzero(covered)
         return method, oof[oof_rows], oof_rows
 
-    def _resolve_refit(self, Yd, n_splits):
+    def _resolve_refit(self, Yd):
         """``refit`` as True, False or "average". ``"auto"`` averages only k-fold models
         (an int or ``"auto"`` cv, 3 folds or more) of well-populated labels, where each
         fold's model sees most of the rows."""
@@ -1227,10 +1234,8 @@ class ThresholdTuner(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimato
                 f"linear classifiers (LinearSVC, LogisticRegression, ...); this "
                 f"{type(self.estimator).__name__} cannot be averaged. Use refit=True.")
         if isinstance(self.refit, str) and self.refit == "auto":
-            k_fold = (isinstance(self.cv, str) and self.cv == "auto") or (
-                isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool))
-            return ("average" if averages and k_fold and n_splits >= 3 and _well_populated(Yd)
-                    else True)
+            return ("average" if averages and (self._n_folds(Yd) or 0) >= 3
+                    and _well_populated(Yd) else True)
         return self.refit if isinstance(self.refit, str) else bool(self.refit)
 
     def _fold_average(self, models):

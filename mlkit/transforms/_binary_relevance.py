@@ -391,13 +391,13 @@ class BinaryRelevance(ProblemTransformation):
         import copy
 
         models = list(models)
-        if not models or any(type(m) is not cls or m.vectorized_ for m in models):
+        if not models or any(type(m) is not cls for m in models):
             return None
         first = models[0]
         if any(m.n_features_in_ != first.n_features_in_ or len(m.estimators_) !=
                len(first.estimators_) for m in models):
             return None
-        if any(m._linear_stack() is None for m in models):
+        if any(m._linear_stack() is None for m in models):  # also the vectorized ridge
             return None
         # a new object sharing the first model's attributes, with its own per-label lists
         # (a deepcopy would rebuild and copy the stacked coefficients once more)
@@ -410,7 +410,7 @@ class BinaryRelevance(ProblemTransformation):
                       if not isinstance(m.estimators_[j], _ConstantLabel)]
             if not fitted:
                 continue
-            est = copy.deepcopy(fitted[0])
+            est = copy.copy(fitted[0])  # its coefficients are replaced, not changed in place
             est.coef_ = np.mean([f.coef_ for f in fitted], axis=0)
             est.intercept_ = np.mean([f.intercept_ for f in fitted], axis=0)
             out.estimators_[j] = est
