@@ -11,6 +11,11 @@ process, every thread included) -- and scored on data that is never a test split
 * Reuters-21578 ApteMod: ``--reuters-folds`` multi-label stratified folds of the
   training split (fit on the others, score on each; the mean is reported).
 
+``--label-names`` fits on a DataFrame whose columns are the label names (as
+``mlkit train`` does), so that ``make_classifier("tfidf")`` can give its rare
+labels their name as a training text (``name_examples_below``, the ``names*``
+candidates); without it the labels are an indicator matrix, which has no names.
+
 The test splits are used only by ``--test``, which fits the candidates named in
 ``--candidates`` on train and reports test, once, after the choice was made::
 
@@ -38,7 +43,7 @@ import numpy as np  # noqa: E402
 # states every parameter under study, so that it does not depend on the defaults.
 _OLD = {"features__char_max_df": None, "classifier__cv": 5, "classifier__refit": True,
         "classifier__estimator__n_jobs": 1, "classifier__candidate_params": None,
-        "classifier__estimator__estimator__C": 0.5}
+        "classifier__estimator__estimator__C": 0.5, "name_examples_below": 0}
 _C = "classifier__estimator__estimator__C"
 CANDIDATES = {
     "v0.2": ("the default until 0.2: char_wb 2-5-grams, 5 folds, one label at a time", _OLD),
@@ -77,6 +82,12 @@ CANDIDATES = {
                      {"classifier__cv": 5, "classifier__refit": "average"}),
     "C-choice-cv3-avg": ("3 folds, fold models averaged (the default when every label has "
                          ">= 50 examples)", {"classifier__cv": 3, "classifier__refit": "average"}),
+    "names0": ("no label-name rows (the default before name_examples_below)",
+               {"name_examples_below": 0}),
+    "names10": ("labels with < 10 positives get their name as a text (--label-names)",
+                {"name_examples_below": 10}),
+    "names20": ("the same below 20 (the default)", {"name_examples_below": 20}),
+    "names50": ("the same below 50", {"name_examples_below": 50}),
 }
 
 
@@ -118,14 +129,30 @@ def _frequent(split, n):
     X, Y, X_eval, Y_eval = split
     keep = np.asarray(Y).sum(axis=0) >= n
     print(f"  {int(keep.sum())} of {keep.size} labels have >= {n} positives", flush=True)
-    return X, np.asarray(Y)[:, keep], X_eval, np.asarray(Y_eval)[:, keep]
+    Y = Y.loc[:, keep] if hasattr(Y, "loc") else np.asarray(Y)[:, keep]
+    return X, Y, X_eval, np.asarray(Y_eval)[:, keep]
 
 
-def run_candidate(params, X, Y, X_eval, Y_eval):
+def _label_names(data_dir, dataset):
+    root = Path(data_dir)
+    if dataset == "goemotions":
+        return (root / "goemotions" / "emotions.txt").read_text().split()
+    return (root / "reuters21578" / "aptemod_categories.txt").read_text().split()
+
+
+def _with_names(split, names):
+    """The split with its fitting labels as a DataFrame whose columns are the label names."""
+    import pandas as pd
+
+    X, Y, X_eval, Y_eval = split
+    return X, pd.DataFrame(np.asarray(Y), columns=list(names)), X_eval, Y_eval
+
+
+def run_candidate(params, X, Y, X_eval, Y_eval, random_state=0):
     """Fit one candidate; its fit seconds (wall, CPU) and scores on the evaluation rows."""
     from mlkit import make_classifier
 
-    model = make_classifier("tfidf").set_params(**params)
+    model = make_classifier("tfidf", random_state=random_state).set_params(**params)
     w0, c0 = time.perf_counter(), time.process_time()
     model.fit(X, Y)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -136,7 +163,8 @@ def run_candidate(params, X, Y, X_eval, Y_eval):
     return {"fit_wall_s": wall, "fit_cpu_s": cpu, "C": tuner.estimator_.estimator.C,
             "macro_f1": common.f1(Y_eval, pred, "macro"),
             "micro_f1": common.f1(Y_eval, pred, "micro"),
-            "n_features": int(feats.n_features_out_), "nnz_per_row": Xf.nnz / Xf.shape[0]}
+            "n_features": int(feats.n_features_out_), "nnz_per_row": Xf.nnz / Xf.shape[0],
+            "name_rows": len(getattr(model, "name_examples_", []))}
 
 
 def main(argv=None):
@@ -149,8 +177,12 @@ def main(argv=None):
     p.add_argument("--frequent-labels", type=int, default=0, metavar="N",
                    help="keep only the labels with at least N positives in each split's "
                         "fitting rows (a dataset whose labels are all well populated)")
+    p.add_argument("--label-names", action="store_true",
+                   help="fit on a DataFrame of named label columns (see name_examples_below)")
     p.add_argument("--reuters-folds", type=int, default=3)
     p.add_argument("--repeats", type=int, default=1, help="rounds, candidates interleaved")
+    p.add_argument("--random-state", type=int, default=0,
+                   help="make_classifier's random_state (folds and LIBLINEAR's shuffling)")
     p.add_argument("--test", action="store_true", help="train -> test (report only)")
     p.add_argument("--json", type=Path, help="also write the rows here")
     args = p.parse_args(argv)
@@ -166,18 +198,23 @@ def main(argv=None):
         splits = (list(_goemotions(args.data_dir, args.train_rows, args.test))
                   if dataset == "goemotions"
                   else list(_reuters(args.data_dir, args.reuters_folds, args.test)))
+        if args.label_names:
+            names_ = _label_names(args.data_dir, dataset)
+            splits = [_with_names(s, names_) for s in splits]
         if args.frequent_labels:
             splits = [_frequent(s, args.frequent_labels) for s in splits]
         for rnd in range(args.repeats):
             for name in names:
-                per_fold = [run_candidate(CANDIDATES[name][1], *s) for s in splits]
+                per_fold = [run_candidate(CANDIDATES[name][1], *s,
+                                          random_state=args.random_state) for s in splits]
                 row = {k: float(np.mean([f[k] for f in per_fold])) for k in per_fold[0]}
                 row.update(dataset=dataset, candidate=name, round=rnd, folds=len(splits))
                 rows.append(row)
                 print(f"{dataset:10s} {name:14s} round {rnd}: macro-F1 {row['macro_f1']:.4f} "
                       f"micro-F1 {row['micro_f1']:.4f} fit wall {row['fit_wall_s']:6.1f} s "
                       f"CPU {row['fit_cpu_s']:6.1f} s  features {row['n_features']:.0f} "
-                      f"nnz/row {row['nnz_per_row']:.0f} C {row['C']:.2f}", flush=True)
+                      f"nnz/row {row['nnz_per_row']:.0f} C {row['C']:.2f} name rows {row['name_rows']:.1f}",
+                      flush=True)
     split = "test" if args.test else "dev (GoEmotions) / folds of train (Reuters)"
     print(f"\n| dataset | candidate | what | macro-F1 | micro-F1 | fit wall s | fit CPU s | "
           f"nnz/row | C used (mean) |  <- {split}, mean of {args.repeats} round(s)")

@@ -58,11 +58,24 @@ BASELINE = "mlkit-br-svc"  # the ratios in the tables are relative to this metho
 
 
 class _SklearnLike:
-    def __init__(self, estimator):
+    def __init__(self, estimator, *, wants_names=False):
         self.estimator = estimator
+        # mlkit's text kinds get the labels as a DataFrame of named columns (as `mlkit
+        # train` passes them), so that rare labels get their name as a training text
+        self.wants_names = wants_names
+        self.label_names = None
 
     def fit(self, X, Y):
+        if self.wants_names and self.label_names is not None:
+            import pandas as pd
+
+            Y = pd.DataFrame(np.asarray(Y), columns=[str(n) for n in self.label_names])
         self.estimator.fit(X, Y)
+        added = getattr(self.estimator, "name_examples_", None)
+        if added is not None:
+            bar = self.estimator.name_examples_below
+            self.names_note_ = (f"labels fitted as named DataFrame columns: {len(added)} labels "
+                                f"with < {bar} positives got their name as a training text")
 
     def predict(self, X):
         P = self.estimator.predict(X)
@@ -279,7 +292,7 @@ def _fasttext():
 def _mlkit_tfidf():
     import mlkit
 
-    return _SklearnLike(mlkit.make_classifier("tfidf"))
+    return _SklearnLike(mlkit.make_classifier("tfidf"), wants_names=True)
 
 
 def _mlkit_br(base):
@@ -493,6 +506,8 @@ def _child(spec_path):
             Y_train, Y_test = data["Y_train"], data["Y_test"]
             if getattr(model, "wants_dev", False) and "dev_texts" in data:
                 model.dev = (data["dev_texts"], data["Y_dev"])
+            if getattr(model, "wants_names", False):
+                model.label_names = data["label_names"]
         else:
             feats = common.read_features(spec["features_dir"])
             X_train, X_test = feats["X_train"], feats["X_test"]
@@ -526,7 +541,7 @@ def _child(spec_path):
         if Y_pred.shape != Y_test.shape:
             raise RuntimeError(f"predict returned shape {Y_pred.shape}, expected {Y_test.shape}")
         result.update(common.evaluate(Y_test, Y_pred, scores))
-        notes = [getattr(model, "cache_note_", None)]
+        notes = [getattr(model, "cache_note_", None), getattr(model, "names_note_", None)]
         if getattr(model, "threshold_source_", None):
             notes.append(f"thresholds chosen on the {model.threshold_source_}")
             at_half = common.evaluate(Y_test, (model.proba_ >= 0.5).astype(np.int64))

@@ -29,6 +29,7 @@ _LAZY_ATTRS = {
     "ThresholdTuner": "mlkit.thresholds",
     # blending several models' scores
     "ScoreBlend": "mlkit.ensemble",
+    "TextPipeline": "mlkit.pipeline",
     # recommended models
     "make_classifier": "mlkit._factory",
     # labels
@@ -42,7 +43,7 @@ _LAZY_ATTRS = {
 }
 _SUBMODULES = {
     "datasets", "ensemble", "evaluation", "features", "insights", "io", "metrics",
-    "model_selection", "persistence",
+    "model_selection", "persistence", "pipeline",
     "report", "serve", "thresholds", "transformer", "transforms",
 }
 

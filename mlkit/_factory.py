@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from .features import TfidfFeaturizer
+from .pipeline import TextPipeline
 from .thresholds import ThresholdTuner
 from .transforms import BinaryRelevance
 
@@ -22,6 +23,9 @@ _KINDS = ("tfidf", "embeddings", "transformer", "hybrid")
 # the hub name of the default encoder of the neural kinds; pass model= a local
 # directory where the hub is not reachable (mlkit never downloads silently)
 DEFAULT_NEURAL_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: ``make_classifier("tfidf")``: labels with fewer positive rows than this get their
+#: name as one more training text (:class:`~mlkit.TextPipeline`)
+NAME_EXAMPLES_BELOW = 20
 
 
 def make_classifier(
@@ -56,7 +60,14 @@ def make_classifier(
         (Reuters) the weaker. Takes raw texts. ``tol=0.1`` is LIBLINEAR's own
         default stopping tolerance (scikit-learn's is 1e-4): measured on
         Reuters and GoEmotions, it gives the same F1 to three decimals at about
-        1.5x less fit time.
+        1.5x less fit time. When the labels carry names (a DataFrame's
+        columns or label lists), each label with fewer than 20 positive rows
+        whose texts use a word of its name gets its name as one more training
+        text (:class:`TextPipeline`, ``name_examples_below=20``;
+        ``"castor-oil"`` -> ``"castor oil"``): on folds of Reuters' training
+        split macro-F1 0.558 -> 0.591 at the same micro-F1; GoEmotions (every
+        label has 77 comments or more) is unchanged. An indicator matrix has
+        no names, and nothing is added.
 
         ``"embeddings"`` (extra ``embeddings``):
         :class:`~mlkit.features.SentenceEmbeddingFeaturizer` with
@@ -128,7 +139,8 @@ def make_classifier(
         ``"tfidf"`` and ``"embeddings"``: a Pipeline with steps
         ``"features"`` and ``"classifier"`` (the :class:`ThresholdTuner`);
         every parameter can be changed with ``set_params``, e.g.
-        ``classifier__shrinkage=20``. ``"transformer"``: the
+        ``classifier__shrinkage=20``, or ``name_examples_below=0`` (``"tfidf"``
+        is a :class:`TextPipeline`). ``"transformer"``: the
         :class:`ThresholdTuner` itself, e.g.
         ``set_params(estimator__epochs=2)``.
 
@@ -153,7 +165,7 @@ def make_classifier(
                 f"make_classifier('tfidf') takes no model= (got {model!r}); model= names the "
                 "encoder of the 'embeddings', 'transformer' and 'hybrid' kinds."
             )
-        return Pipeline([
+        return TextPipeline([
             ("features", TfidfFeaturizer(char_max_df=0.05)),
             ("classifier", ThresholdTuner(
                 BinaryRelevance(LinearSVC(C=0.5, tol=0.1, random_state=random_state),
@@ -167,7 +179,7 @@ def make_classifier(
                 random_state=random_state,
                 verbose=tuner_verbose,
             )),
-        ])
+        ], name_examples_below=NAME_EXAMPLES_BELOW)
     model = DEFAULT_NEURAL_MODEL if model is None else model
     if kind == "hybrid":
         from .ensemble import make_hybrid

@@ -131,6 +131,7 @@ TRUSTED_TYPES = (
     "mlkit.ensemble.ScoreBlend",
     "mlkit.features._tfidf.TfidfFeaturizer",
     "mlkit.features._embeddings.SentenceEmbeddingFeaturizer",
+    "mlkit.pipeline.TextPipeline",
     "mlkit.thresholds.SigmoidCalibrator",
     "mlkit.thresholds.ThresholdTuner",
     "mlkit.transformer._classifier.TransformerClassifier",
@@ -1225,7 +1226,8 @@ def _param_problems(name, state):
                 type(state["n_jobs"]) is int and -1 <= state["n_jobs"] <= _MAX_N_JOBS)):
         # a crafted n_jobs would start thousands of threads or processes at predict time
         bad("n_jobs", state["n_jobs"], (None, -1, f"1 to {_MAX_N_JOBS}"))
-    if name.startswith("sklearn.") and "memory" in state and state["memory"] is not None:
+    if ((name.startswith("sklearn.") or name == "mlkit.pipeline.TextPipeline")
+            and "memory" in state and state["memory"] is not None):
         # a joblib cache directory: a Pipeline would write there
         bad("memory", state["memory"], (None,))
     if name == "mlkit.ensemble.ScoreBlend":

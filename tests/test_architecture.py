@@ -26,7 +26,7 @@ LAYERS = [
     ("core", ["mlkit.base", "mlkit._torch"]),
     ("estimators", ["mlkit.features", "mlkit.transforms", "mlkit.transformer",
                     "mlkit.thresholds", "mlkit.model_selection", "mlkit.metrics",
-                    "mlkit.ensemble"]),
+                    "mlkit.ensemble", "mlkit.pipeline"]),
     ("composition", ["mlkit._factory", "mlkit.inference", "mlkit.evaluation", "mlkit.io",
                      "mlkit.datasets", "mlkit._plots"]),
     ("clients", ["mlkit.persistence", "mlkit.report", "mlkit.insights", "mlkit.serve",

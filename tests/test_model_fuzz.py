@@ -438,9 +438,10 @@ _HOSTILE_PARAMS = [
       "state": {"$t": "dict", "str": {}}}),
     ("sklearn.feature_extraction.text", "strip_accents", _FUNCTION),
     ("sklearn.feature_extraction.text", "token_pattern", "(a+)+" * 400),
-    ("sklearn.pipeline", "memory", "/tmp/mlkit-fuzz-cache"),
-    ("sklearn.pipeline", "memory", {"$t": "object", "module": "joblib", "name": "Memory",
-                                    "state": {"$t": "dict", "str": {"location": "/tmp"}}}),
+    # make_classifier("tfidf") is a TextPipeline (test_persistence covers sklearn's Pipeline)
+    ("mlkit.pipeline", "memory", "/tmp/mlkit-fuzz-cache"),
+    ("mlkit.pipeline", "memory", {"$t": "object", "module": "joblib", "name": "Memory",
+                                  "state": {"$t": "dict", "str": {"location": "/tmp"}}}),
     ("mlkit.features._tfidf", "strip_accents", _FUNCTION),
 ]
 

@@ -702,6 +702,8 @@ def _harmful_estimators(tmp_path):
         # a Pipeline with a joblib cache would write in a folder the file names
         (Pipeline([("v", TfidfVectorizer())], memory=str(tmp_path / "cache")), (),
          r"Pipeline\(memory='/.*\) \(allowed: None\)"),
+        (mlkit.TextPipeline([("v", TfidfVectorizer())], memory=str(tmp_path / "cache")), (),
+         r"TextPipeline\(memory='/.*\) \(allowed: None\)"),
         # a regular expression whose backtracking explodes on a crafted request text
         (TfidfVectorizer(token_pattern=r"(\w+\s?)*$"), (), r"token_pattern="),
         # thousands of threads or processes at predict time

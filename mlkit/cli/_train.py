@@ -59,7 +59,9 @@ def _oof_metrics(estimator, Y, names):
     oof = getattr(tuner, "oof_scores_", None)
     rows = getattr(tuner, "oof_rows_", None)  # the held-out rows of a cv=0.2 split
     if oof is not None and rows is not None and oof.shape != Y.shape:
-        Y = Y[np.asarray(rows)]
+        # rows past the given ones are the label-name rows a TextPipeline appended
+        given = np.asarray(rows) < Y.shape[0]
+        oof, Y = oof[given], Y[np.asarray(rows)[given]]
     if oof is None or oof.shape != Y.shape or not len(Y):
         return None
     D = tuner.decide(oof)
