@@ -97,7 +97,9 @@ def _fit_member(estimator, X, Y, params, response_method):
     the fit, and scored on those same features: the training scores cost no second
     pass of the featurizers."""
     est = clone(estimator)
-    if isinstance(est, Pipeline) and len(est.steps) > 1:
+    # a TextPipeline that adds label-name rows fits as a whole (its steps alone would not)
+    if (isinstance(est, Pipeline) and len(est.steps) > 1
+            and not getattr(est, "name_examples_below", 0)):
         last_name = est.steps[-1][0]
         step_params = {k.split("__", 1)[1]: v for k, v in params.items()
                        if k.startswith(last_name + "__")}
@@ -303,6 +305,7 @@ class ScoreBlend(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                             "received. Wrap it in a list: [text].")
         names, members, w = _check_members(self.estimators, self.weights)
         n = n_samples(X)
+        given = Y  # a TextPipeline member reads the label names from the labels as given
         Y, label_names = check_label_matrix(Y, n_samples=n)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=float)
@@ -311,7 +314,8 @@ class ScoreBlend(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(f"sample_weight must hold {n} finite non-negative numbers "
                                  "(one per row).")
         fitted = parallel(self.n_jobs)(
-            delayed(_fit_member)(est, X, Y, _member_params(est, sample_weight),
+            delayed(_fit_member)(est, X, given if getattr(est, "name_examples_below", 0) else Y,
+                                 _member_params(est, sample_weight),
                                  _scoring_preference(self.response_method))
             for est in members)
         n_labels = Y.shape[1]

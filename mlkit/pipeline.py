@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.pipeline import Pipeline
+from sklearn.utils.metaestimators import available_if
 
-from ._labels import check_label_matrix, is_dataframe, looks_like_label_lists
+from ._labels import _as_rows, check_label_matrix, is_dataframe, looks_like_label_lists
+from ._text import _as_list
 from .base import Interval
 
 __all__ = ["TextPipeline", "label_name_text"]
@@ -66,22 +68,56 @@ def _per_row(value, n):
             and len(value) == n)
 
 
-def _extend_labels(y, names, picks):
-    """``y`` in its own form with one row per picked label (that label alone) appended."""
+def _extend_labels(y, names, groups):
+    """``y`` in its own form with one row per group of picked labels appended (those
+    labels alone), or None for a form that cannot take rows."""
     if looks_like_label_lists(y):
-        return list(y) + [[names[j]] for j in picks]
+        rows = _as_rows(y)
+        if rows is not None:
+            return rows + [[names[j] for j in group] for group in groups]
     if is_dataframe(y) and hasattr(y, "iloc"):
         import pandas as pd
 
-        extra = np.zeros((len(picks), y.shape[1]), dtype=np.int64)
-        extra[np.arange(len(picks)), picks] = 1
+        extra = np.zeros((len(groups), y.shape[1]), dtype=np.int64)
+        for i, group in enumerate(groups):
+            extra[i, group] = 1
         frame = pd.DataFrame(extra, columns=y.columns)
         try:  # keep each column's dtype (bool stays bool)
-            frame = frame.astype(dict(y.dtypes))
+            typed = frame.astype(dict(y.dtypes))
+            frame = frame if typed.isna().to_numpy().any() else typed  # a category without 0
         except (TypeError, ValueError):
             pass
         return pd.concat([y, frame], ignore_index=True)
     return None
+
+
+def _name_groups(names, picks):
+    """The picked labels grouped by the words of their name: labels whose names read the
+    same (``castor-oil``, ``Castor_Oil``) share one row, so no two rows contradict."""
+    groups = {}
+    for j in picks:
+        groups.setdefault(label_name_text(names[j]).lower(), []).append(j)
+    return list(groups.values()), [label_name_text(names[g[0]]) for g in groups.values()]
+
+
+def _texts(X):
+    """``X`` as a list of str, or None when it is not a 1-D collection of texts."""
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        return None
+    try:
+        texts = _as_list(X, "TextPipeline")
+    except (TypeError, ValueError):
+        return None
+    return texts if texts and all(isinstance(t, str) for t in texts) else None
+
+
+def _can_fit_transform(self):
+    last = self.steps[-1][1]
+    return last is None or last == "passthrough" or hasattr(last, "transform")
+
+
+def _can_fit_predict(self):
+    return hasattr(self.steps[-1][1], "fit_predict")
 
 
 class TextPipeline(Pipeline):
@@ -98,8 +134,10 @@ class TextPipeline(Pipeline):
     scores a final :class:`~mlkit.ThresholdTuner` chooses thresholds on
     (where a rare label's name row is one more held-out positive). Labels
     have names when ``y`` carries them: a DataFrame's columns or label lists;
-    with an indicator matrix nothing is added. Prediction, scoring and every
-    other method are the Pipeline's own.
+    with an indicator matrix nothing is added. ``fit_transform`` and
+    ``fit_predict`` add the same rows and return the output for the given rows
+    only; a slice (``model[:-1]``) keeps ``name_examples_below``. Prediction,
+    scoring and every other method are the Pipeline's own.
 
     Parameters
     ----------
@@ -118,17 +156,20 @@ class TextPipeline(Pipeline):
     name_examples_ : list of str
         The labels whose name was added, in the order of the added rows (after
         the given ones, so a final ThresholdTuner's ``oof_scores_`` has these
-        rows last). Empty when none was.
+        rows last). Labels whose names read the same (``castor-oil`` and
+        ``Castor_Oil``) share one row, with both labels. Empty when none was.
 
     Notes
     -----
     A per-row fit parameter is extended for the added rows when it is a
-    ``sample_weight`` (weight 1); any other per-row parameter (e.g. groups)
-    cannot be extended, and ``fit`` says to pass ``name_examples_below=0``.
+    ``sample_weight`` (each added row weighs the mean of the given weights,
+    whatever their scale); any other per-row parameter (e.g. groups) cannot
+    be extended, and ``fit`` says to pass ``name_examples_below=0``.
     Labels without a positive row get no name row: a name alone would make a
     label out of nothing. Names without a letter are skipped. Only the
-    labels' own positive texts are read for the name check (fewer than
-    ``name_examples_below`` each), so it costs next to nothing.
+    labels' own positive texts are read for the word check (fewer than
+    ``name_examples_below`` each); the labels are read once more to count
+    the positives.
 
     Examples
     --------
@@ -179,39 +220,98 @@ class TextPipeline(Pipeline):
         self.name_examples_ = added
         return self
 
+    @available_if(_can_fit_transform)
+    def fit_transform(self, X: Sequence[str], y: Any = None, **params: Any) -> Any:
+        """:meth:`fit`, then the output of ``transform`` for the given rows only.
+
+        Parameters
+        ----------
+        X, y, **params
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        Xt : the last step's output for ``X``
+        """
+        return self._fit_and_answer(X, y, params, super().fit_transform, self.transform)
+
+    @available_if(_can_fit_predict)
+    def fit_predict(self, X: Sequence[str], y: Any = None, **params: Any) -> Any:
+        """:meth:`fit`, then ``predict`` for the given rows only.
+
+        Parameters
+        ----------
+        X, y, **params
+            As for :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : the last step's predictions for ``X``
+        """
+        return self._fit_and_answer(X, y, params, super().fit_predict, self.predict)
+
+    def _fit_and_answer(self, X, y, params, one_pass, answer):
+        """``one_pass(X, y)`` (the Pipeline's own) when no row is added, else fit with the
+        added rows and ``answer(X)`` for the given rows."""
+        X_new, y_new, params_new, added = self._with_name_examples(X, y, params)
+        if not added:
+            out = one_pass(X, y, **params)
+        else:
+            super().fit(X_new, y_new, **params_new)
+            out = answer(X)
+        self.name_examples_ = added
+        return out
+
+    def __getitem__(self, ind: Any) -> Any:
+        """A step, or (a slice) a TextPipeline of those steps with the same settings."""
+        if isinstance(ind, slice):
+            if ind.step not in (1, None):
+                raise ValueError("Pipeline slicing only supports a step of 1")
+            return self.__class__(self.steps[ind], name_examples_below=self.name_examples_below,
+                                  transform_input=self.transform_input, memory=self.memory,
+                                  verbose=self.verbose)
+        return super().__getitem__(ind)
+
     def _with_name_examples(self, X, y, params):
+        """(X, y, params) with the name rows appended, and the labels they name."""
         bar = self.name_examples_below
         if isinstance(bar, bool) or not isinstance(bar, numbers.Integral) or bar < 0:
             raise ValueError("name_examples_below must be an int >= 0 (0 adds no name rows); "
                              f"got {bar!r}.")
-        if bar == 0 or y is None or isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        texts = _texts(X) if bar and y is not None else None
+        if texts is None:  # not texts (or nothing to do): the first step reports what it needs
             return X, y, params, []
-        texts = list(X)
-        if not all(isinstance(t, str) for t in texts):
-            return X, y, params, []  # not texts: the first step reports what it needs
         Y, names = check_label_matrix(y, n_samples=len(texts))
         if names is None:
             return X, y, params, []
         counts = np.asarray(Y.sum(axis=0)).ravel()
         picks = [j for j in range(len(names))
                  if 0 < counts[j] < bar and _used_by(names[j], texts, Y, j)]
-        y_new = _extend_labels(y, names, picks) if picks else None
+        groups, name_texts = _name_groups(names, picks)
+        y_new = _extend_labels(y, names, groups) if picks else None
         if y_new is None:
             return X, y, params, []
-        n, m = len(texts), len(picks)
-        extended = {}
-        for key, value in params.items():
-            if _is_weight(key) and value is not None and _per_row(value, n):
-                extended[key] = np.concatenate([np.asarray(value, dtype=np.float64),
-                                                np.ones(m)])
-            elif _per_row(value, n):
-                raise ValueError(
-                    f"TextPipeline(name_examples_below={bar}) adds {m} rows (the names of "
-                    f"labels with fewer than {bar} positives) and cannot extend the per-row fit "
-                    f"parameter {key!r} to them; pass name_examples_below=0, e.g. "
-                    "model.set_params(name_examples_below=0)."
-                )
-            else:
-                extended[key] = value
-        texts += [label_name_text(names[j]) for j in picks]
-        return texts, y_new, extended, [str(names[j]) for j in picks]
+        extended = _extend_params(params, len(texts), len(groups), bar)
+        return (texts + name_texts, y_new, extended,
+                [str(names[j]) for group in groups for j in group])
+
+
+def _extend_params(params, n, m, bar):
+    """The fit parameters for ``n`` rows plus ``m`` name rows: a ``sample_weight`` gets the
+    mean of the given weights for them (their scale, whatever it is); any other per-row
+    parameter cannot be extended."""
+    extended = {}
+    for key, value in params.items():
+        if _is_weight(key) and value is not None and _per_row(value, n):
+            w = np.asarray(value, dtype=np.float64)
+            extended[key] = np.concatenate([w, np.full(m, w.mean() if n else 1.0)])
+        elif _per_row(value, n):
+            raise ValueError(
+                f"TextPipeline(name_examples_below={bar}) adds {m} rows (the names of "
+                f"labels with fewer than {bar} positives) and cannot extend the per-row fit "
+                f"parameter {key!r} to them; pass name_examples_below=0, e.g. "
+                "model.set_params(name_examples_below=0)."
+            )
+        else:
+            extended[key] = value
+    return extended

@@ -194,3 +194,79 @@ def test_cli_out_of_fold_metrics_leave_the_name_rows_out(jigsaw_sample):
     assert given.sum() == len(Y) and tuner.oof_scores_.shape[0] == len(Y) + len(model.name_examples_)
     D = tuner.decide(tuner.oof_scores_[given])
     assert metrics["f1_micro"] == pytest.approx(f1_score(Y[tuner.oof_rows_[given]], D, average="micro"))
+
+
+_TEXTS = ["wheat crop up", "wheat exports", "Rye harvest", "oil prices", "crude oil",
+          "corn and wheat", "oil output"]
+_LISTS = [["grain"], ["grain"], ["grain", "rye"], ["crude"], ["crude"], ["grain"], ["crude"]]
+
+
+def _small(name_examples_below=2):
+    from sklearn.linear_model import LogisticRegression
+
+    return TextPipeline([("features", TfidfFeaturizer()),
+                         ("classifier", BinaryRelevance(LogisticRegression()))],
+                        name_examples_below=name_examples_below)
+
+
+def test_every_text_and_label_container():
+    """Texts and labels in the containers mlkit accepts give the same name rows and model."""
+    pd = pytest.importorskip("pandas")
+    ref = _small().fit(_TEXTS, _LISTS)
+    assert ref.name_examples_ == ["rye"]
+    S = ref.decision_function(_TEXTS)
+    forms = [
+        (pd.DataFrame({"text": _TEXTS}), _LISTS),                # one-column DataFrame of texts
+        (np.array(_TEXTS, dtype=object)[:, None], _LISTS),       # a column vector
+        (pd.Series(_TEXTS, index=range(10, 17)), pd.Series(_LISTS, index=range(5, 12))),
+        (tuple(_TEXTS), np.array(_LISTS, dtype=object)),
+    ]
+    pa = pytest.importorskip("pyarrow")
+    forms.append((pa.array(_TEXTS), pa.array(_LISTS)))
+    forms.append((pa.chunked_array([_TEXTS[:3], _TEXTS[3:]]), pa.chunked_array([_LISTS])))
+    for X, y in forms:
+        model = _small().fit(X, y)
+        assert model.name_examples_ == ["rye"], type(X)
+        np.testing.assert_allclose(model.decision_function(_TEXTS), S)
+
+
+def test_fit_transform_fit_predict_and_slices():
+    """fit_transform / fit_predict add the rows too and answer for the given rows only; a
+    slice keeps the setting; a ScoreBlend member is fitted with its name rows."""
+    from mlkit.ensemble import ScoreBlend
+
+    featurizer = TextPipeline([("features", TfidfFeaturizer())], name_examples_below=2)
+    Xt = featurizer.fit_transform(_TEXTS, _LISTS)
+    assert featurizer.name_examples_ == ["rye"] and Xt.shape[0] == len(_TEXTS)
+    assert (Xt != featurizer.transform(_TEXTS)).nnz == 0
+    assert not hasattr(_small(), "fit_transform") and not hasattr(_small(), "fit_predict")
+    model = _small()
+    assert type(model[:-1]) is TextPipeline and model[:-1].name_examples_below == 2
+    assert model[-1] is model.steps[-1][1] and model["features"] is model.steps[0][1]
+    blend = ScoreBlend([("a", _small()), ("b", _small(name_examples_below=0))]).fit(_TEXTS, _LISTS)
+    members = dict(zip(blend.names_, blend.estimators_, strict=True))
+    assert members["a"].name_examples_ == ["rye"]
+    np.testing.assert_allclose(members["a"].decision_function(_TEXTS),
+                               _small().fit(_TEXTS, _LISTS).decision_function(_TEXTS))
+
+
+def test_weights_names_that_read_the_same_and_category_columns():
+    pd = pytest.importorskip("pandas")
+    texts = _TEXTS + ["castor oil seed", "Castor oil output"]
+    lists = _LISTS + [["castor-oil"], ["Castor_Oil"]]
+    model = _small().fit(texts, lists)
+    # one row "castor oil" with both labels; the two names read the same
+    assert model.name_examples_ == ["Castor_Oil", "castor-oil", "rye"]
+    Y = pd.DataFrame([[int(n in row) for n in model.classes_] for row in lists],
+                     columns=model.classes_)
+    same = _small().fit(texts, Y)
+    # the added rows weigh the mean of the given weights, whatever their scale
+    w = np.linspace(0.001, 0.003, len(texts))
+    X_new, _, params, added = _small()._with_name_examples(texts, Y,
+                                                           {"classifier__sample_weight": w})
+    np.testing.assert_allclose(params["classifier__sample_weight"], np.r_[w, w.mean(), w.mean()])
+    assert [t.lower() for t in X_new[len(texts):]] == ["castor oil", "rye"] and len(added) == 3
+    weighted = _small().fit(texts, Y, classifier__sample_weight=w * 1000)
+    assert weighted.name_examples_ == same.name_examples_
+    cat = Y.astype("category")
+    assert _small().fit(texts, cat).name_examples_ == same.name_examples_
