@@ -90,16 +90,17 @@ def _check_members(estimators, weights):
     return names, members, w / w.sum()
 
 
-def _fit_member(estimator, X, Y, params, response_method):
+def _fit_member(estimator, X, Y, given, params, response_method):
     """Fit a clone of ``estimator`` and return it with its scores on the training rows.
 
     A Pipeline's last step is fitted on the features its other steps computed for
     the fit, and scored on those same features: the training scores cost no second
-    pass of the featurizers."""
+    pass of the featurizers. A TextPipeline that adds label-name rows is fitted whole
+    (its steps alone would not add them), on the labels as ``given`` (their names)."""
     est = clone(estimator)
-    # a TextPipeline that adds label-name rows fits as a whole (its steps alone would not)
-    if (isinstance(est, Pipeline) and len(est.steps) > 1
-            and not getattr(est, "name_examples_below", 0)):
+    if getattr(est, "name_examples_below", 0):
+        est.fit(X, given, **params)
+    elif isinstance(est, Pipeline) and len(est.steps) > 1:
         last_name = est.steps[-1][0]
         step_params = {k.split("__", 1)[1]: v for k, v in params.items()
                        if k.startswith(last_name + "__")}
@@ -314,8 +315,7 @@ class ScoreBlend(MultiLabelClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 raise ValueError(f"sample_weight must hold {n} finite non-negative numbers "
                                  "(one per row).")
         fitted = parallel(self.n_jobs)(
-            delayed(_fit_member)(est, X, given if getattr(est, "name_examples_below", 0) else Y,
-                                 _member_params(est, sample_weight),
+            delayed(_fit_member)(est, X, Y, given, _member_params(est, sample_weight),
                                  _scoring_preference(self.response_method))
             for est in members)
         n_labels = Y.shape[1]

@@ -22,7 +22,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._labels import _as_rows, check_label_matrix, is_dataframe, looks_like_label_lists
 from ._text import _as_list
-from .base import Interval
+from .base import _is_sample_aligned
 
 __all__ = ["TextPipeline", "label_name_text"]
 
@@ -50,32 +50,24 @@ def _words(text):
     return {w.lower() for w in _WORD.findall(text)}
 
 
-def _used_by(name, texts, Y, j):
-    """Whether a word of the label's name occurs in one of the label's own texts."""
-    words = _words(label_name_text(name))
-    if not words:
-        return False
+def _used_by(name_text, texts, Y, j):
+    """Whether a word of the label's name text occurs in one of the label's own texts."""
+    words = _words(name_text)
     rows = Y[:, j].nonzero()[0]  # a dense column or a sparse one: the positive rows
-    return any(words & _words(texts[i]) for i in rows)
+    return bool(words) and any(words & _words(texts[i]) for i in rows)
 
 
 def _is_weight(key):
     return key == "sample_weight" or key.endswith("__sample_weight")
 
 
-def _per_row(value, n):
-    return (hasattr(value, "__len__") and not isinstance(value, (str, bytes, dict))
-            and len(value) == n)
-
-
 def _extend_labels(y, names, groups):
     """``y`` in its own form with one row per group of picked labels appended (those
     labels alone), or None for a form that cannot take rows."""
-    if looks_like_label_lists(y):
-        rows = _as_rows(y)
-        if rows is not None:
-            return rows + [[names[j] for j in group] for group in groups]
-    if is_dataframe(y) and hasattr(y, "iloc"):
+    rows = _as_rows(y)
+    if rows is not None and looks_like_label_lists(rows):
+        return rows + [[names[j] for j in group] for group in groups]
+    if is_dataframe(y):
         import pandas as pd
 
         extra = np.zeros((len(groups), y.shape[1]), dtype=np.int64)
@@ -91,13 +83,14 @@ def _extend_labels(y, names, groups):
     return None
 
 
-def _name_groups(names, picks):
-    """The picked labels grouped by the words of their name: labels whose names read the
-    same (``castor-oil``, ``Castor_Oil``) share one row, so no two rows contradict."""
+def _name_groups(name_texts):
+    """``{label: name text}`` grouped by the words of the name: labels whose names read
+    the same (``castor-oil``, ``Castor_Oil``) share one row, so no two rows contradict.
+    Returns the groups of labels and the text of each group's row."""
     groups = {}
-    for j in picks:
-        groups.setdefault(label_name_text(names[j]).lower(), []).append(j)
-    return list(groups.values()), [label_name_text(names[g[0]]) for g in groups.values()]
+    for j, text in name_texts.items():
+        groups.setdefault(text.lower(), []).append(j)
+    return list(groups.values()), [name_texts[g[0]] for g in groups.values()]
 
 
 def _texts(X):
@@ -186,11 +179,6 @@ class TextPipeline(Pipeline):
     ['crude', 'grain', 'rye']
     """
 
-    _parameter_constraints: dict = {
-        **Pipeline._parameter_constraints,
-        "name_examples_below": [Interval(numbers.Integral, 0, None, closed="left")],
-    }
-
     def __init__(self, steps: list[tuple[str, Any]], *, name_examples_below: int = 0,
                  transform_input: list[str] | None = None, memory: Any = None,
                  verbose: bool = False) -> None:
@@ -215,10 +203,7 @@ class TextPipeline(Pipeline):
         -------
         self : TextPipeline
         """
-        X, y, params, added = self._with_name_examples(X, y, params)
-        super().fit(X, y, **params)
-        self.name_examples_ = added
-        return self
+        return self._fit_and_answer(X, y, params, super().fit, lambda _: self)
 
     @available_if(_can_fit_transform)
     def fit_transform(self, X: Sequence[str], y: Any = None, **params: Any) -> Any:
@@ -251,8 +236,8 @@ class TextPipeline(Pipeline):
         return self._fit_and_answer(X, y, params, super().fit_predict, self.predict)
 
     def _fit_and_answer(self, X, y, params, one_pass, answer):
-        """``one_pass(X, y)`` (the Pipeline's own) when no row is added, else fit with the
-        added rows and ``answer(X)`` for the given rows."""
+        """``one_pass(X, y)`` (the Pipeline's own fit, fit_transform or fit_predict) when
+        no row is added, else fit with the added rows and ``answer(X)`` for the given rows."""
         X_new, y_new, params_new, added = self._with_name_examples(X, y, params)
         if not added:
             out = one_pass(X, y, **params)
@@ -285,10 +270,10 @@ class TextPipeline(Pipeline):
         if names is None:
             return X, y, params, []
         counts = np.asarray(Y.sum(axis=0)).ravel()
-        picks = [j for j in range(len(names))
-                 if 0 < counts[j] < bar and _used_by(names[j], texts, Y, j)]
-        groups, name_texts = _name_groups(names, picks)
-        y_new = _extend_labels(y, names, groups) if picks else None
+        rare = {j: label_name_text(names[j]) for j in range(len(names)) if 0 < counts[j] < bar}
+        groups, name_texts = _name_groups({j: text for j, text in rare.items()
+                                           if _used_by(text, texts, Y, j)})
+        y_new = _extend_labels(y, names, groups) if groups else None
         if y_new is None:
             return X, y, params, []
         extended = _extend_params(params, len(texts), len(groups), bar)
@@ -302,10 +287,10 @@ def _extend_params(params, n, m, bar):
     parameter cannot be extended."""
     extended = {}
     for key, value in params.items():
-        if _is_weight(key) and value is not None and _per_row(value, n):
+        if _is_weight(key) and _is_sample_aligned(value, n):
             w = np.asarray(value, dtype=np.float64)
             extended[key] = np.concatenate([w, np.full(m, w.mean() if n else 1.0)])
-        elif _per_row(value, n):
+        elif _is_sample_aligned(value, n):
             raise ValueError(
                 f"TextPipeline(name_examples_below={bar}) adds {m} rows (the names of "
                 f"labels with fewer than {bar} positives) and cannot extend the per-row fit "
