@@ -680,7 +680,7 @@ def _timed_fit(est, X, Y):
 
 def _br_vs_ovr(features_dir, args, log):
     """Fit time (wall and CPU) of mlkit BR vs sklearn OvR on the same LinearSVC,
-    n_jobs None and 2, interleaved, and the share of equal 0/1 test decisions."""
+    n_jobs None, 1 and 2, interleaved, and the share of equal 0/1 test decisions."""
     from sklearn.multiclass import OneVsRestClassifier
 
     import mlkit
@@ -690,7 +690,7 @@ def _br_vs_ovr(features_dir, args, log):
     rows = []
     for key in args.br_vs_ovr_bases:
         base_name = BRVSOVR_BASES[key][0]
-        for n_jobs in (None, 2):
+        for n_jobs in (None, 1, 2):
             makers = {
                 "br": lambda n_jobs=n_jobs, k=key: mlkit.BinaryRelevance(
                     _make_base(k), n_jobs=n_jobs),
@@ -768,8 +768,8 @@ def _br_paths_text():
 
         svc = (f"the LinearSVC (dual solver on text) through mlkit's compiled copy of "
                f"LIBLINEAR's dual solver (numba {numba.__version__}; same models bit for bit, "
-               "one random generator per fit) on threads, one label per CPU (at most 8), "
-               "for n_jobs=None and 2 alike")
+               "one random generator per fit) on threads: one label per CPU (at most 8) "
+               "for n_jobs=None, two for n_jobs=2")
     else:
         svc = ("the LinearSVC (numba not installed: scikit-learn's own fits) in one worker "
                "process per CPU when non-zeros of X times labels reach 7e7, else one at a "
@@ -777,7 +777,8 @@ def _br_paths_text():
                "generator)")
     return ("mlkit's BR: n_jobs=None fits the logistic regression (LIBLINEAR's primal "
             "solver, the same model on threads) one label per CPU on threads, and " + svc
-            + "; it holds BLAS to one thread while it fits the LIBLINEAR estimators.")
+            + "; n_jobs=1 fits one label at a time (so its row compares the solvers alone); "
+            "it holds BLAS to one thread while it fits the LIBLINEAR estimators.")
 
 
 def render_dataset(dataset, meta, results, brovr, args):
@@ -845,7 +846,7 @@ def render_dataset(dataset, meta, results, brovr, args):
             "300 rows that starts OvR's worker processes and loads mlkit's compiled solver), "
             "same process, training features. CPU: seconds of all threads of the process and "
             "of its joblib worker processes during the fit. scikit-learn's OvR: n_jobs=None "
-            "fits one label at a time, 2 in two worker processes. " + _br_paths_text() + " "
+            "and 1 fit one label at a time, 2 in two worker processes. " + _br_paths_text() + " "
             "Decisions: 0/1 test predictions of the last fits, compared cell by cell.",
             "",
             "| base estimator | n_jobs | BR fit (s) | OvR fit (s) | BR / OvR | BR CPU (s) | OvR CPU (s) "

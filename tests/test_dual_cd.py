@@ -149,6 +149,9 @@ def test_supports_only_what_it_reproduces(text):
         (LinearSVC(C=-1.0), X, {}),  # invalid: LinearSVC.fit raises its own error
         (LinearSVC(tol=0), X, {}),
         (LinearSVC(intercept_scaling=0), X, {}),
+        (LinearSVC(random_state="seed"), X, {}),
+        (LinearSVC(max_iter=True), X, {}),
+        (LinearSVC(dual=1), X, {}),
         (LinearSVC(), X, {"other": 1}),
         (LinearSVC(), X.astype(np.float32), {}),  # BinaryRelevance converts first
         (LinearSVC(), X.toarray(), {}),
@@ -237,10 +240,15 @@ def test_without_numba_binary_relevance_fits_the_same_models(text, monkeypatch):
                                   plain.decision_function(X_test))
 
 
-def test_invalid_parameters_still_raise_linear_svc_errors(text):
+@pytest.mark.parametrize("params", [{"C": -1.0}, {"random_state": "seed"}, {"dual": 1},
+                                    {"class_weight": {5: 2.0}}])
+def test_invalid_parameters_still_raise_linear_svc_errors(params, text):
     X, Y, _ = text
-    with pytest.raises(ValueError, match="C"):
-        BinaryRelevance(LinearSVC(C=-1.0)).fit(X, Y)
+    with pytest.raises(ValueError) as ours:
+        BinaryRelevance(LinearSVC(**params)).fit(X, Y)
+    with pytest.raises(ValueError) as theirs:
+        LinearSVC(**params).fit(X, Y[:, 0])
+    assert str(ours.value) == str(theirs.value)
 
 
 def test_float32_features_give_the_same_models(text):

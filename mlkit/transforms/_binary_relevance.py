@@ -129,7 +129,8 @@ def _fit_compiled(estimator, X, columns, fit_params, n_jobs):
     the plain fits would), and a label :func:`._dual_cd.plan` declines is fitted
     here by its own ``fit``; the rest are solved on threads (``n_jobs=None``: one
     per CPU, at most 8, as for the other thread-safe estimators), each with its own
-    random generator, with no copy of ``X``.
+    random generator, with no copy of ``X``, the labels with the most positive rows
+    first.
     """
     structure = _dual_cd.int32_structure(X)
     fitted, jobs = [], []
@@ -145,6 +146,10 @@ def _fit_compiled(estimator, X, columns, fit_params, n_jobs):
             continue
         jobs.append((len(fitted), est, plan, _dual_cd.seed_for(est)))
         fitted.append(None)
+    # the labels with the most positive rows usually take the longest: start them first, so
+    # that no thread is left with a long fit while the others have finished (results go
+    # back to their positions)
+    jobs.sort(key=lambda job: -int((job[2][2] > 0).sum()))
     threads = default_threads(n_jobs, len(jobs))
     extra = {"require": "sharedmem"} if n_jobs is None and threads is not None else {}
     results = parallel(threads, **extra)(

@@ -96,7 +96,7 @@ def supports(estimator, X, fit_params):
 
     True for exactly ``LinearSVC`` (not a subclass) with an L2 penalty, the
     one-vs-rest formulation solved in the dual, no verbose output and valid
-    numeric parameters, on CSR ``X`` of float64 with 32-bit indices, with no fit
+    parameters, on CSR ``X`` of float64 whose indices fit in 32 bits, with no fit
     parameter other than ``sample_weight``, when numba imports. Invalid settings
     return False, so that ``LinearSVC.fit`` raises its own error.
 
@@ -114,14 +114,17 @@ def supports(estimator, X, fit_params):
     if type(estimator) is not LinearSVC or set(fit_params) - {"sample_weight"}:
         return False
     p = estimator.get_params(deep=False)
-    ok = (p["penalty"] == "l2" and p["loss"] in ("squared_hinge", "hinge")
-          and p["multi_class"] == "ovr" and not p["verbose"]
-          and p["dual"] in (True, "auto") and isinstance(p["fit_intercept"], bool)
+    ok = (_is(p["penalty"], "l2") and _is(p["loss"], "squared_hinge", "hinge")
+          and _is(p["multi_class"], "ovr") and p["verbose"] in (0, False)
+          and (_is(p["dual"], "auto") or p["dual"] is True)
+          and isinstance(p["fit_intercept"], bool)
           and _positive(p["C"]) and _positive(p["tol"])
           and (not p["fit_intercept"] or _positive(p["intercept_scaling"]))
-          and isinstance(p["max_iter"], numbers.Integral) and p["max_iter"] >= 0
-          and (p["class_weight"] is None or p["class_weight"] == "balanced"
-               or isinstance(p["class_weight"], dict)))
+          and _count(p["max_iter"], 0, None)
+          and (p["class_weight"] is None or _is(p["class_weight"], "balanced")
+               or isinstance(p["class_weight"], dict))
+          and (p["random_state"] is None or _count(p["random_state"], 0, 2**32 - 1)
+               or isinstance(p["random_state"], np.random.RandomState)))
     if not ok or not isinstance(X, sp.csr_matrix) or X.dtype != np.float64:
         return False
     if not _dual(estimator, X) or X.nnz >= _INT_MAX or X.shape[1] >= _INT_MAX:
@@ -132,6 +135,15 @@ def supports(estimator, X, fit_params):
 def _positive(value):
     return (isinstance(value, numbers.Real) and not isinstance(value, bool)
             and np.isfinite(value) and value > 0)
+
+
+def _count(value, low, high):
+    return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            and value >= low and (high is None or value <= high))
+
+
+def _is(value, *options):
+    return isinstance(value, str) and value in options
 
 
 def seed_for(estimator):

@@ -4,6 +4,9 @@ and the input checks it can skip for the LIBLINEAR estimators.
 Every label's classifier is still a real scikit-learn estimator fitted by its own
 ``fit``, so the decisions are exactly those of fitting each label on its own (and of
 scikit-learn's ``OneVsRestClassifier``); only the work around the solver changes.
+(``LinearSVC`` in the dual, with numba installed, goes through :mod:`._dual_cd`
+instead, which gives the same fitted estimators without calling ``fit``; the rules
+here then apply to everything else, and to ``LinearSVC`` without numba.)
 """
 
 from __future__ import annotations
