@@ -6,11 +6,14 @@ models through it, on threads, and fall back to scikit-learn's fits where it doe
 not apply or numba is missing.
 """
 
+import pickle
+import random
 import warnings
 
 import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.multiclass import OneVsRestClassifier
@@ -55,12 +58,13 @@ def _weights(n, seed=0):
 
 
 def _assert_same_model(ours, theirs):
-    assert sorted(vars(ours)) == sorted(vars(theirs))
-    np.testing.assert_array_equal(ours.coef_, theirs.coef_)
-    np.testing.assert_array_equal(ours.intercept_, theirs.intercept_)
-    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
-    assert ours.n_iter_ == theirs.n_iter_
+    assert list(vars(ours)) == list(vars(theirs))  # same attributes, in the same order
+    np.testing.assert_array_equal(ours.coef_, theirs.coef_, strict=True)
+    np.testing.assert_array_equal(ours.intercept_, theirs.intercept_, strict=True)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_, strict=True)
+    assert type(ours.n_iter_) is type(theirs.n_iter_) and ours.n_iter_ == theirs.n_iter_
     assert ours.n_features_in_ == theirs.n_features_in_
+    assert pickle.dumps(ours) == pickle.dumps(theirs)
 
 
 def _compiled_fit(est, X, y, fit_params):
@@ -108,6 +112,36 @@ def test_random_state_instances_and_none_draw_as_linear_svc_does(text):
         _assert_same_model(a, b)
 
 
+@pytest.mark.parametrize("params", [
+    {"loss": "hinge", "fit_intercept": False},  # an empty row: Q_ii = 0
+    {"class_weight": {0: 0.0, 1: 1.0}},  # upper bounds of 0
+    {"class_weight": {0: 0.0, 1: 1.0}, "loss": "hinge"},
+    {"C": 1e-300},  # with weights of 1e-300: bounds underflow to 0
+])
+def test_degenerate_problems_are_solved_as_liblinear_solves_them(params, text):
+    """Divisions by zero give inf or nan as in C++ (LIBLINEAR carries on), not an error."""
+    X, Y, _ = text
+    X = sp.vstack([X, sp.csr_matrix((2, X.shape[1]))], format="csr")  # rows without features
+    y = np.concatenate([Y[:, 0], [1, 0]])
+    fit_params = {"sample_weight": np.full(X.shape[0], 1e-300)} if "C" in params else {}
+    est = LinearSVC(random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, _ = _compiled_fit(clone(est), X, y, fit_params)
+        theirs = clone(est).fit(X, y, **fit_params)
+    _assert_same_model(ours, theirs)
+
+
+def test_negative_and_boolean_sample_weights(text):
+    X, Y, _ = text
+    w = _weights(X.shape[0], seed=4)
+    w[::7] = -1.0  # LIBLINEAR drops rows of weight <= 0 as it drops zeros
+    for weights in (w, w > 1.0):
+        ours, _ = _compiled_fit(LinearSVC(random_state=0), X, Y[:, 1], {"sample_weight": weights})
+        theirs = LinearSVC(random_state=0).fit(X, Y[:, 1], sample_weight=weights)
+        _assert_same_model(ours, theirs)
+
+
 def test_stopping_at_max_iter_is_reported(text):
     X, Y, _ = text
     est = LinearSVC(max_iter=2, random_state=0)
@@ -120,16 +154,52 @@ def test_stopping_at_max_iter_is_reported(text):
 
 def test_random_generator_is_std_mt19937():
     """The C++ standard's check: the 10,000th output of a default-seeded
-    std::mt19937 (seed 5489) is 4123659995."""
+    std::mt19937 (seed 5489) is 4123659995; and the outputs after another seed are
+    those of CPython's Mersenne Twister started from the same state."""
     kernels = _dual_cd._compiled()
     state, pos = np.zeros(624, dtype=np.int64), np.full(1, 624, dtype=np.int64)
     kernels.mt_seed(state, 5489)
     for _ in range(9999):
         kernels.mt_next(state, pos)
     assert kernels.mt_next(state, pos) == 4123659995
-    draws = [kernels.bounded(state, pos, n) for n in (1, 2, 3, 1000, 2**31 - 1) for _ in range(50)]
-    assert all(0 <= d < n for d, n in zip(
-        draws, [n for n in (1, 2, 3, 1000, 2**31 - 1) for _ in range(50)], strict=True))
+    kernels.mt_seed(state, 2**31 - 2)
+    reference = random.Random()
+    reference.setstate((3, (*(int(v) for v in state), 624), None))
+    pos[0] = 624
+    assert [kernels.mt_next(state, pos) for _ in range(2000)] == [
+        reference.getrandbits(32) for _ in range(2000)]
+
+
+def _lemire(next_word, n):
+    """scikit-learn's bounded_rand_int, written out in Python integers."""
+    m = next_word() * n
+    low = m % 2**32
+    if low < n:
+        t = (2**32 - n) % n
+        while low < t:
+            m = next_word() * n
+            low = m % 2**32
+    return m >> 32
+
+
+def test_bounded_draws_follow_lemires_method_with_rejections():
+    """n = 2**30 + 1 (LIBLINEAR passes an int: n < 2**31) rejects about a quarter of the
+    words: the rejection loop runs."""
+    kernels = _dual_cd._compiled()
+    state, pos = np.zeros(624, dtype=np.int64), np.full(1, 624, dtype=np.int64)
+    kernels.mt_seed(state, 7)
+    ours = [kernels.bounded(state, pos, n) for n in (2**30 + 1, 1, 2, 3, 1000) for _ in range(400)]
+    kernels.mt_seed(state, 7)
+    pos[0] = 624
+    words = []
+
+    def next_word():
+        words.append(kernels.mt_next(state, pos))
+        return words[-1]
+
+    theirs = [_lemire(next_word, n) for n in (2**30 + 1, 1, 2, 3, 1000) for _ in range(400)]
+    assert ours == theirs
+    assert len(words) > len(theirs) + 50  # the rejection loop ran
 
 
 def test_supports_only_what_it_reproduces(text):
@@ -156,7 +226,13 @@ def test_supports_only_what_it_reproduces(text):
         (LinearSVC(), X.astype(np.float32), {}),  # BinaryRelevance converts first
         (LinearSVC(), X.toarray(), {}),
         (LinearSVC(), X.tocsc(), {}),
+        (LinearSVC(intercept_scaling=-1, fit_intercept=False), X, {}),  # still checked
+        (LinearSVC(verbose=0.0), X, {}),
+        (LinearSVC(max_iter=2**40), X, {}),  # LIBLINEAR takes a C int
     ]
+    wide = X.copy()
+    wide.indices, wide.indptr = wide.indices.astype(np.int64), wide.indptr.astype(np.int64)
+    declined.append((LinearSVC(), wide, {}))  # LinearSVC.fit refuses 64-bit indices
     for est, features, params in declined:
         assert not _dual_cd.supports(est, features, params), est
     tall = X[:, :50].tocsr()  # more rows than features: dual="auto" is the primal
@@ -174,11 +250,14 @@ def test_plan_leaves_other_problems_to_linear_svc(text):
     assert _dual_cd.plan(LinearSVC(), X, y, {"sample_weight": np.ones(3)}) is None
     assert _dual_cd.plan(LinearSVC(), X, np.zeros(X.shape[0], dtype=int), {}) is None
     assert _dual_cd.plan(LinearSVC(), X, y, {"sample_weight": 2.0}) is not None
+    assert _dual_cd.plan(LinearSVC(), X, y, {"sample_weight": np.array(2.0)}) is None
+    assert _dual_cd.plan(LinearSVC(), X, y, {"sample_weight": np.array(["a"] * len(y))}) is None
 
 
 @pytest.mark.parametrize("n_jobs", [None, 1, 2])
 def test_binary_relevance_gives_one_vs_rest_models_through_it(n_jobs, text, monkeypatch):
     X, Y, X_test = text
+    Y = Y[:, ::-1]  # rarest label first: the threads take them in another order
     calls = []
     real = _dual_cd.solve
 
@@ -220,8 +299,14 @@ def test_binary_relevance_under_a_process_backend_uses_the_returned_models(text)
 
 def test_binary_relevance_warns_once_when_labels_stop_at_max_iter(text):
     X, Y, _ = text
-    with pytest.warns(ConvergenceWarning, match=r"Liblinear failed to converge.*of 8 labels"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         BinaryRelevance(LinearSVC(max_iter=2, random_state=0)).fit(X, Y)
+    converge = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(converge) == 1
+    assert "Liblinear failed to converge" in str(converge[0].message)
+    assert "8 of 8 labels" in str(converge[0].message)
+    assert converge[0].filename == __file__  # points at the caller's fit
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         BinaryRelevance(LinearSVC(random_state=0)).fit(X, Y)
@@ -241,7 +326,8 @@ def test_without_numba_binary_relevance_fits_the_same_models(text, monkeypatch):
 
 
 @pytest.mark.parametrize("params", [{"C": -1.0}, {"random_state": "seed"}, {"dual": 1},
-                                    {"class_weight": {5: 2.0}}])
+                                    {"class_weight": {5: 2.0}}, {"verbose": 0.0},
+                                    {"intercept_scaling": -1, "fit_intercept": False}])
 def test_invalid_parameters_still_raise_linear_svc_errors(params, text):
     X, Y, _ = text
     with pytest.raises(ValueError) as ours:

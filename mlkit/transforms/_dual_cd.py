@@ -30,8 +30,9 @@ estimator, ``dual=False``, verbose output, input it cannot take as it is) goes
 to the estimator's own ``fit``.
 
 numba is optional (``pip install "mlkit[fast]"``); without it nothing changes
-except speed. The solver is compiled on first use (about a second, cached on
-disk where the package folder or numba's cache folder is writable).
+except speed. The solver is compiled on first use (a few seconds, cached on
+disk where the package folder or numba's cache folder is writable; a new
+process then loads it in about half a second).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _compiled():
 def _compile():
     try:
         from . import _dual_cd_kernels
-    except ImportError:  # numba is not installed
+    except Exception:  # noqa: BLE001 -- numba missing, or its LLVM library fails to load
         return False
     return _dual_cd_kernels
 
@@ -115,19 +116,21 @@ def supports(estimator, X, fit_params):
         return False
     p = estimator.get_params(deep=False)
     ok = (_is(p["penalty"], "l2") and _is(p["loss"], "squared_hinge", "hinge")
-          and _is(p["multi_class"], "ovr") and p["verbose"] in (0, False)
+          and _is(p["multi_class"], "ovr")
+          and (p["verbose"] is False or _count(p["verbose"], 0, 0))
           and (_is(p["dual"], "auto") or p["dual"] is True)
           and isinstance(p["fit_intercept"], bool)
-          and _positive(p["C"]) and _positive(p["tol"])
-          and (not p["fit_intercept"] or _positive(p["intercept_scaling"]))
-          and _count(p["max_iter"], 0, None)
+          and _positive(p["C"]) and _positive(p["tol"]) and _positive(p["intercept_scaling"])
+          and _count(p["max_iter"], 0, _INT_MAX)
           and (p["class_weight"] is None or _is(p["class_weight"], "balanced")
                or isinstance(p["class_weight"], dict))
           and (p["random_state"] is None or _count(p["random_state"], 0, 2**32 - 1)
                or isinstance(p["random_state"], np.random.RandomState)))
     if not ok or not isinstance(X, sp.csr_matrix) or X.dtype != np.float64:
         return False
-    if not _dual(estimator, X) or X.nnz >= _INT_MAX or X.shape[1] >= _INT_MAX:
+    if X.indices.dtype != np.int32 or X.indptr.dtype != np.int32:
+        return False  # LinearSVC.fit refuses 64-bit indices
+    if not _dual(estimator, X) or max(X.shape) >= _INT_MAX:
         return False
     return available()
 
@@ -165,10 +168,12 @@ def _sample_weight(fit_params, n_rows):
     weights = fit_params.get("sample_weight")
     if weights is None:
         return np.ones(n_rows)
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim == 0:
+    if isinstance(weights, numbers.Number):
         return np.full(n_rows, float(weights))
-    return weights if weights.shape == (n_rows,) else None
+    weights = np.asarray(weights)
+    if weights.shape != (n_rows,) or weights.dtype.kind not in "biuf":
+        return None  # LinearSVC.fit's own answer or error
+    return weights.astype(np.float64, copy=False)
 
 
 def plan(estimator, X, y, fit_params):
@@ -247,9 +252,9 @@ def solve(estimator, X, plan, seed, structure=None):
     w, n_iter = _compiled().solve(
         indptr, indices, X.data, rows, signs, bounds, X.shape[1], bias,
         p["loss"] == "hinge", float(p["tol"]), int(p["max_iter"]), seed)
-    raw = w.reshape(1, -1)
+    raw = w.view(np.float64).reshape(1, -1)  # NumPy's own float64 dtype: same pickles
+    estimator.n_features_in_ = X.shape[1]  # in LinearSVC.fit's order: equal pickles
     estimator.classes_ = classes
-    estimator.n_features_in_ = X.shape[1]
     if p["fit_intercept"]:
         estimator.coef_ = raw[:, :-1]
         estimator.intercept_ = p["intercept_scaling"] * raw[:, -1]

@@ -18,8 +18,14 @@ _MASK = 0xFFFFFFFF
 
 
 def _jit(**options):
-    """``numba.njit(cache=True, **options)``, compiled in memory where no cache
-    folder is writable (numba refuses ``cache=True`` then)."""
+    """``numba.njit(cache=True, error_model="numpy", **options)``, compiled in memory
+    where no cache folder is writable (numba refuses ``cache=True`` then).
+
+    ``error_model="numpy"``: a division by zero gives inf or nan as in C++, where
+    LIBLINEAR carries on (a row without non-zeros under the hinge loss and no bias,
+    a class weight of 0), instead of raising ``ZeroDivisionError``."""
+    options = {"error_model": "numpy", **options}
+
     def decorate(func):
         try:
             return numba.njit(cache=True, **options)(func)
