@@ -132,7 +132,6 @@ def _fit_compiled(estimator, X, columns, fit_params, n_jobs):
     random generator, with no copy of ``X``, the labels with the most positive rows
     first.
     """
-    structure = _dual_cd.int32_structure(X)
     fitted, jobs = [], []
     for y in columns:
         value = constant_value(y, fit_params)
@@ -153,7 +152,7 @@ def _fit_compiled(estimator, X, columns, fit_params, n_jobs):
     threads = default_threads(n_jobs, len(jobs))
     extra = {"require": "sharedmem"} if n_jobs is None and threads is not None else {}
     results = parallel(threads, **extra)(
-        delayed(_dual_cd.solve)(est, X, plan, seed, structure) for _, est, plan, seed in jobs)
+        delayed(_dual_cd.solve)(est, X, plan, seed) for _, est, plan, seed in jobs)
     for (position, *_), (est, _) in zip(jobs, results, strict=True):
         fitted[position] = est
     failed = sum(not converged for _, converged in results)

@@ -47,7 +47,9 @@ from sklearn.svm import LinearSVC
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 
-__all__ = ["available", "int32_structure", "plan", "seed_for", "solve", "supports"]
+from ._fast_fit import resolved_dual
+
+__all__ = ["available", "plan", "seed_for", "solve", "supports"]
 
 #: scikit-learn draws LIBLINEAR's seed as ``randint(np.iinfo("i").max)``.
 _INT_MAX = int(np.iinfo(np.intc).max)
@@ -82,14 +84,6 @@ def available():
     bool
     """
     return _compiled() is not None
-
-
-def _dual(estimator, X):
-    """``LinearSVC``'s ``dual`` as scikit-learn resolves it for this loss and penalty."""
-    dual = estimator.dual
-    if dual == "auto":
-        return estimator.loss == "hinge" or X.shape[0] < X.shape[1]
-    return dual is True
 
 
 def supports(estimator, X, fit_params):
@@ -130,7 +124,7 @@ def supports(estimator, X, fit_params):
         return False
     if X.indices.dtype != np.int32 or X.indptr.dtype != np.int32:
         return False  # LinearSVC.fit refuses 64-bit indices
-    if not _dual(estimator, X) or max(X.shape) >= _INT_MAX:
+    if resolved_dual(estimator, X) is not True or max(X.shape) >= _INT_MAX:
         return False
     return available()
 
@@ -142,7 +136,7 @@ def _positive(value):
 
 def _count(value, low, high):
     return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            and value >= low and (high is None or value <= high))
+            and low <= value <= high)
 
 
 def _is(value, *options):
@@ -218,7 +212,7 @@ def plan(estimator, X, y, fit_params):
     return classes, rows, signs, weights[rows] * np.where(signs > 0, c_pos, c_neg)
 
 
-def solve(estimator, X, plan, seed, structure=None):
+def solve(estimator, X, plan, seed):
     """Fit ``estimator`` (an unfitted ``LinearSVC``) with the compiled solver.
 
     Thread-safe: each call has its own random generator, and the solver runs
@@ -233,9 +227,6 @@ def solve(estimator, X, plan, seed, structure=None):
         From :func:`plan` (not None).
     seed : int
         From :func:`seed_for`, drawn before any concurrent fit starts.
-    structure : tuple, default=None
-        :func:`int32_structure` of ``X``, computed once for all labels; None
-        computes it here.
 
     Returns
     -------
@@ -248,9 +239,10 @@ def solve(estimator, X, plan, seed, structure=None):
     classes, rows, signs, bounds = plan
     p = estimator.get_params(deep=False)
     bias = float(p["intercept_scaling"]) if p["fit_intercept"] else -1.0
-    indptr, indices = int32_structure(X) if structure is None else structure
+    # supports() admitted only 32-bit indices: viewed as unsigned, without a copy
     w, n_iter = _compiled().solve(
-        indptr, indices, X.data, rows, signs, bounds, X.shape[1], bias,
+        X.indptr.view(np.uint32), X.indices.view(np.uint32), X.data, rows, signs, bounds,
+        X.shape[1], bias,
         p["loss"] == "hinge", float(p["tol"]), int(p["max_iter"]), seed)
     raw = w.view(np.float64).reshape(1, -1)  # NumPy's own float64 dtype: same pickles
     estimator.n_features_in_ = X.shape[1]  # in LinearSVC.fit's order: equal pickles
@@ -263,18 +255,3 @@ def solve(estimator, X, plan, seed, structure=None):
         estimator.intercept_ = 0.0
     estimator.n_iter_ = int(n_iter)
     return estimator, n_iter < p["max_iter"]
-
-
-def int32_structure(X):
-    """``(indptr, indices)`` of CSR ``X`` as 32-bit integers (no copy when they are).
-
-    Parameters
-    ----------
-    X : scipy.sparse.csr_matrix
-
-    Returns
-    -------
-    indptr, indices : ndarray of int32
-    """
-    return (X.indptr.astype(np.int32, copy=False).view(np.uint32),
-            X.indices.astype(np.int32, copy=False).view(np.uint32))

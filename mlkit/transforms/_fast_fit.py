@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 
 __all__ = [
     "AUTO_PROCESS_MIN_WORK", "MAX_AUTO_THREADS", "default_processes", "default_threads",
-    "fast_fit", "is_liblinear", "label_fit_context", "needs_processes", "single_blas_thread",
-    "thread_safe",
+    "fast_fit", "is_liblinear", "label_fit_context", "needs_processes", "resolved_dual",
+    "single_blas_thread", "thread_safe",
 ]
 
 #: Upper bound of the default thread count: each label being fitted holds its own
@@ -144,10 +144,29 @@ def thread_safe(estimator, X):
     if (params["penalty"] != "l2" or params["loss"] != "squared_hinge"
             or params["multi_class"] != "ovr"):
         return False
-    dual = params["dual"]
-    if dual == "auto":  # scikit-learn's rule for this loss and penalty
-        dual = X.shape[0] < X.shape[1]
-    return not dual
+    return not resolved_dual(estimator, X)
+
+
+def resolved_dual(estimator, X):
+    """``LinearSVC``'s ``dual`` as scikit-learn resolves ``dual="auto"`` on ``X``.
+
+    With ``"auto"``: the dual when there are fewer rows than features (text), and
+    always for the hinge loss (which has no primal solver); otherwise the
+    parameter as given.
+
+    Parameters
+    ----------
+    estimator : LinearSVC
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    dual : bool or the parameter as given
+    """
+    dual = estimator.get_params(deep=False)["dual"]
+    if isinstance(dual, str) and dual == "auto":
+        return estimator.loss == "hinge" or X.shape[0] < X.shape[1]
+    return dual
 
 
 def needs_processes(estimator, X):
